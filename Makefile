@@ -1,0 +1,25 @@
+# The two commands a newcomer runs: `make demo` and `make test`. Both create .venv first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test clean
+
+$(BIN)/inpaintkit: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# The CPU build of torch first, pinned exactly, so nothing later pulls the multi-GB CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+setup: $(BIN)/inpaintkit
+
+demo: setup
+	$(BIN)/inpaintkit demo -o demo.png
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) demo.png

@@ -1,0 +1,296 @@
+"""Regenerate ``docs/results.md``: the evaluation protocol for a list of methods on the report's datasets.
+
+    python scripts/make_results.py                                   # the classical methods, both datasets
+    python scripts/make_results.py --methods faces general           # add two models; the rest is re-used
+    python scripts/make_results.py --methods patchmatch --method-limit patchmatch=500
+    python scripts/make_results.py --methods telea --force           # rerun one method
+    python scripts/make_results.py --render-only                     # rebuild results.md from the JSON
+
+Each (dataset, size, method) result is cached as ``docs/results/<dataset>-<size>/<method>.json`` (the exact
+``inpaintkit eval --json`` shape) with its run details in ``meta.json`` beside it; a cached result is re-used
+unless ``--force`` or its image limit differs. ``results.md`` is then rebuilt from *every* cached result, so
+methods evaluated on different days stay in one report. The comparison pictures ``docs/img/<dataset>-<size>.png``
+are redrawn (6 pairs, every cached method) whenever something ran or the picture is missing.
+
+An optional ``docs/results/training.json`` (``{"<method>": "<training cost, e.g. 2.9 CPU-hours>"}``) adds the
+training cost of learned models to the methods table.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MASKS = "masks/nvidia_irregular_test"
+DATASETS = {  # name -> (folder under the data root, split, title)
+    "celeba": ("celeba", "test", "CelebA test split (faces)"),
+    "bsds500": ("scenes/bsds500", "val", "BSDS500 val (natural photos)"),
+}
+CLASSICAL = ["telea", "ns", "biharmonic", "patchmatch"]
+
+
+def cpu_info() -> str:
+    """``"<model name>, <n> cores"`` from /proc/cpuinfo where available."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores"
+
+
+def load_json(path: Path, default):
+    return json.loads(path.read_text()) if path.is_file() else default
+
+
+def parse_limits(items: list[str]) -> dict[str, int]:
+    limits = {}
+    for item in items:
+        name, _, n = item.partition("=")
+        if not n.isdigit() or int(n) < 1:
+            sys.exit(f"error: --method-limit wants METHOD=N with N >= 1, got {item!r}")
+        limits[name] = int(n)
+    return limits
+
+
+def run_dataset(name: str, args, methods: list[str], limits: dict[str, int]) -> bool:
+    """Evaluate the methods whose cache is missing or stale; returns True when something ran."""
+    from inpaintkit.evaluate import evaluate_pairs, prepare_pairs, write_json
+
+    folder, split, _ = DATASETS[name]
+    out = args.docs / "results" / f"{name}-{args.size}"
+    meta = load_json(out / "meta.json", {})
+    todo = []
+    for m in methods:
+        limit = limits.get(m, args.limit)
+        cached = (out / f"{m}.json").is_file() and m in meta and meta[m].get("limit") == limit
+        if args.force or not cached:
+            todo.append((m, limit))
+        else:
+            print(f"{name}: {m} cached ({out / (m + '.json')}), skipping; --force reruns it")
+    # Methods with the same limit share one set of pairs; the largest set is loaded first.
+    for limit in sorted({lim for _, lim in todo}, key=lambda x: -(x or 10**9)):
+        group = [m for m, lim in todo if lim == limit]
+        pairs = prepare_pairs(args.data_root / folder, split, args.data_root / MASKS, args.size, limit)
+        for m in group:
+            t0 = time.time()
+            res = evaluate_pairs([m], pairs, batch=args.batch, workers=args.workers)
+            write_json(out / f"{m}.json", res)
+            meta[m] = {
+                "date": dt.date.today().isoformat(),
+                "limit": limit,
+                "images": len(pairs),
+                "wall_s": round(time.time() - t0, 1),
+                "workers": args.workers,
+                "cpu": cpu_info(),
+                "command": "python scripts/make_results.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            }
+            write_json(out / "meta.json", meta)
+            print(f"{name}: {m} done in {meta[m]['wall_s']} s")
+    return bool(todo)
+
+
+def cached_methods(docs: Path, name: str, size: int) -> dict[str, dict]:
+    out = docs / "results" / f"{name}-{size}"
+    res = {}
+    for p in sorted(out.glob("*.json")):
+        if p.name != "meta.json":
+            res.update(json.loads(p.read_text()))
+    return res
+
+
+def ordered(results: dict[str, dict]) -> list[str]:
+    """Learned models first, then classical methods; each group by mean PSNR, best first."""
+    from inpaintkit.models.registry import list_models
+
+    classical = set(list_models("classical"))
+    return sorted(results, key=lambda m: (m in classical, -results[m]["mean"]["psnr"]))
+
+
+def draw_grid(name: str, args, methods: list[str]) -> Path:
+    from inpaintkit.evaluate import prepare_pairs, write_grid
+    from inpaintkit.models.registry import list_models
+
+    folder, split, _ = DATASETS[name]
+    pairs = prepare_pairs(args.data_root / folder, split, args.data_root / MASKS, args.size, None, progress=False)
+    known = [m for m in methods if m in list_models()]
+    return write_grid(known, pairs, args.docs / "img" / f"{name}-{args.size}.png", n=6)
+
+
+def pivot(results: dict, methods: list[str], key: str, fmt: str, higher_better: bool = True) -> str:
+    """Methods x bands table of one metric, the best value of each column in bold."""
+    from inpaintkit.evaluate import markdown_table
+
+    bands = list(next(iter(results.values()))["bands"])
+    cols = [*bands, "mean"]
+
+    def val(m, c):
+        r = results[m]["mean"] if c == "mean" else results[m]["bands"].get(c)
+        return None if r is None else r[key]
+
+    best = {}
+    for c in cols:
+        vals = [v for m in methods if (v := val(m, c)) is not None]
+        best[c] = (max if higher_better else min)(vals) if vals else None
+    full = max(results[m]["mean"]["n"] for m in methods)
+    rows = []
+    for m in methods:
+        n = results[m]["mean"]["n"]
+        cells = [m if n == full else f"{m} (first {n // len(bands)} images)"]
+        for c in cols:
+            v = val(m, c)
+            s = "–" if v is None else fmt.format(v)
+            cells.append(f"**{s}**" if v is not None and len(methods) > 1 and fmt.format(v) == fmt.format(best[c]) else s)
+        rows.append(cells)
+    return markdown_table(["method", *(f"{c} %" if c != "mean" else "mean" for c in cols)], rows)
+
+
+def reference_check(name: str, size: int, results: dict, data_root: Path) -> str:
+    """How far the cached classical results are from the independent reference run (same images only)."""
+    ref_file = {"bsds500": "classical_128_bsds500_val.json"}.get(name)
+    if ref_file is None or size != 128 or not (data_root / "reference" / ref_file).is_file():
+        return ""
+    ref = json.loads((data_root / "reference" / ref_file).read_text())["methods"]
+    dp, ds = 0.0, 0.0
+    used = []
+    for m, bands in ref.items():
+        if m not in results or results[m]["bands"]["0-10"]["n"] != 100:
+            continue
+        used.append(m)
+        for b, v in bands.items():
+            dp = max(dp, abs(results[m]["bands"][b]["psnr"] - v["psnr"]), abs(results[m]["bands"][b]["hole_psnr"] - v["hole_psnr"]))
+            ds = max(ds, abs(results[m]["bands"][b]["ssim"] - v["ssim"]))
+    if not used:
+        return ""
+    return (f"Check against the independent reference run (`../shared/data/reference/{ref_file}`, "
+            f"{', '.join(used)}): largest difference {dp:.3f} dB (PSNR and hole-PSNR, reference rounded to 0.01) "
+            f"and {ds:.4f} SSIM (reference rounded to 0.001) over all bands.\n")
+
+
+def render(args) -> None:
+    from inpaintkit.evaluate import format_table, markdown_table
+    from inpaintkit.models.registry import list_models, model_kind
+
+    import torch
+
+    docs = args.docs
+    training = load_json(docs / "results" / "training.json", {})
+    lines = [
+        "# Results",
+        "",
+        "<!-- generated by scripts/make_results.py; edit that script, not this file -->",
+        "",
+        "The evaluation protocol of `../shared/data/README.md`: images sorted by name, centre square crop, "
+        "`cv2.INTER_AREA` resize; the NVIDIA irregular test masks (`masks/nvidia_irregular_test`, 500 per band) "
+        "resized with `cv2.INTER_NEAREST`, hole = value > 127; the i-th image is paired with mask `i mod 500` of "
+        "each band; the method sees the image with the holes zeroed and its output is composited and rounded to "
+        "uint8; metrics per image on uint8 RGB, averaged per band; `mean` is the mean over the six bands. "
+        "SSIM: Gaussian 11x11, sigma 1.5, data range 255. `ms/img` is the wall time of the method's `fill` per "
+        "image (classical methods one image at a time, learned models in batches of 32) on the machine below, "
+        "which was shared with a model training at the time, so timings are indicative only.",
+        "",
+        "Regenerate (everything cached under `docs/results/` is re-used; `--force` reruns):",
+        "",
+        "```",
+        "nice -n 10 python scripts/make_results.py --methods " + " ".join(CLASSICAL),
+        "```",
+        "",
+        "The same numbers for a single method come from "
+        "`inpaintkit eval --method NAME --data ../shared/data/celeba --split test "
+        "--masks ../shared/data/masks/nvidia_irregular_test --size 128`.",
+        "",
+    ]
+    for name, (folder, split, title) in DATASETS.items():
+        for d in sorted((docs / "results").glob(f"{name}-*")):
+            size = int(d.name.rsplit("-", 1)[1])
+            results = cached_methods(docs, name, size)
+            if not results:
+                continue
+            meta = load_json(d / "meta.json", {})
+            methods = ordered(results)
+            n_img = max(r["bands"][b]["n"] for r in results.values() for b in r["bands"])
+            lines += [f"## {title}, {size}x{size}", "",
+                      f"{n_img} images (`{(Path('../shared/data') / folder).as_posix()}`, split `{split}` where the "
+                      f"folder has splits) x {len(next(iter(results.values()))['bands'])} mask bands; every method "
+                      f"sees the same pairs. Best value of each column in bold.", ""]
+            lines += ["### PSNR (dB, whole image)", "", pivot(results, methods, "psnr", "{:.2f}"), ""]
+            lines += ["### Hole-PSNR (dB, hole pixels only)", "", pivot(results, methods, "hole_psnr", "{:.2f}"), ""]
+            lines += ["### SSIM", "", pivot(results, methods, "ssim", "{:.4f}"), ""]
+            lines += ["### All metrics", "", format_table({m: results[m] for m in methods}), ""]
+            rows = []
+            for m in methods:
+                info = meta.get(m, {})
+                kind = model_kind(m) if m in list_models() else "?"
+                lim = info.get("limit")
+                images = info.get("images", results[m]["bands"]["0-10"]["n"])
+                note = f"first {images} images only" if lim else f"all {images} images"
+                rows.append([m, kind, training.get(m, "–" if kind == "classical" else "not recorded"), note,
+                             info.get("date", "?"), info.get("cpu", "?"), f"{info.get('wall_s', float('nan')) / 60:.1f}"])
+            lines += ["### Runs", "", markdown_table(["method", "kind", "training cost", "images", "date", "CPU", "wall (min)"],
+                                                     rows, left=6), ""]
+            check = reference_check(name, size, results, args.data_root)
+            if check:
+                lines += [check]
+            grid = docs / "img" / f"{name}-{size}.png"
+            if grid.is_file():
+                lines += [f"![{title}: input with the hole in white, each method's output, truth; "
+                          f"PSNR / hole-PSNR under each output]({grid.relative_to(docs).as_posix()})", "",
+                          f"Rows: one pair from each band (0-10 % at the top to 50-60 % at the bottom); columns: "
+                          f"the input with its hole painted white, each method's output (PSNR / hole-PSNR of that "
+                          f"pair below it), the truth.", ""]
+    notes = docs / "results" / "notes.md"
+    if notes.is_file():
+        lines += ["## Notes", "", notes.read_text().strip(), ""]
+    lines += [f"Machine: {cpu_info()}; Python {platform.python_version()}, torch {torch.__version__}. "
+              f"Rendered {dt.date.today().isoformat()}.", ""]
+    text = "\n".join(lines)
+    tmp = docs / ".results.md.tmp"
+    tmp.write_text(text)
+    os.replace(tmp, docs / "results.md")
+    print(f"wrote {docs / 'results.md'}")
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--methods", nargs="+", default=CLASSICAL, help="methods to evaluate (default: the classical ones)")
+    p.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    p.add_argument("--size", type=int, default=128)
+    p.add_argument("--limit", type=int, default=None, help="first N images for every method (quick tries)")
+    p.add_argument("--method-limit", action="append", default=[], metavar="METHOD=N",
+                   help="first N images for one slow method (noted in results.md)")
+    p.add_argument("--force", action="store_true", help="rerun even when a cached result exists")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--workers", type=int, default=1, help="processes for classical methods")
+    p.add_argument("--data-root", type=Path, default=(ROOT / ".." / "shared" / "data").resolve())
+    p.add_argument("--docs", type=Path, default=ROOT / "docs", help="where results.md, results/ and img/ go")
+    p.add_argument("--render-only", action="store_true", help="only rebuild results.md from the cached JSON")
+    args = p.parse_args(argv)
+
+    from inpaintkit.evaluate import EvalError, check_methods
+
+    try:
+        methods = check_methods(args.methods)
+    except EvalError as e:
+        sys.exit(f"error: {e}")
+    limits = parse_limits(args.method_limit)
+    if not args.render_only:
+        for name in args.datasets:
+            ran = run_dataset(name, args, methods, limits)
+            grid = args.docs / "img" / f"{name}-{args.size}.png"
+            if ran or args.force or not grid.is_file():
+                print(f"{name}: drawing {draw_grid(name, args, ordered(cached_methods(args.docs, name, args.size)))}")
+    render(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Weights and training state as safetensors (never pickle), written atomically.
+
+Two kinds of file:
+
+* a **model file** (``save_model`` / ``load_model``): the generator's tensors, with the registry name and
+  constructor config in the safetensors metadata and in a JSON file beside it — what ships and what
+  ``fill``/``eval``/``export`` load;
+* a **training checkpoint** (``save_state`` / ``load_state``): tensors under prefixes (``g/``, ``ema/``,
+  ``d/``, ``opt_g/``, ``opt_d/``, ``rng/``) plus JSON metadata (config, step, optimizer hyper-parameters).
+
+Every write goes to a temporary file in the same folder, is fsynced, then renamed over the target, so a
+crash (even ``kill -9``) leaves either the old file or the new one, never a truncated one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+FORMAT = "inpaintkit"
+
+
+class CheckpointError(ValueError):
+    """A weights file that is not ours, is damaged, or does not fit the model."""
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` via temp file + fsync + rename (+ fsync of the folder)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp creates 0600; weights and results are meant to be shared
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _read(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"weights file not found: {path}")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        tensors = st_load(path.read_bytes())
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{path} is not a readable safetensors file ({str(e).splitlines()[0][:120]})") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an inpaintkit file (its metadata has no format={FORMAT!r})")
+    return tensors, meta
+
+
+def save_model(net, path: str | os.PathLike, name: str, extra: dict | None = None) -> None:
+    """Save a generator's weights as ``path`` (.safetensors) and its config as ``path`` with .json."""
+    path = Path(path)
+    info = {"model": name, "config": net.config, **(extra or {})}
+    tensors = {k: v.detach().contiguous().cpu() for k, v in net.state_dict().items()}
+    atomic_write_bytes(path, st_save(tensors, metadata={"format": FORMAT, "kind": "model", "info": json.dumps(info)}))
+    atomic_write_text(path.with_suffix(".json"), json.dumps(info, indent=2) + "\n")
+
+
+def read_model_info(path: str | os.PathLike) -> dict:
+    """The ``{"model": name, "config": {...}, ...}`` record stored in a model file."""
+    _, meta = _read(path)
+    if meta.get("kind") != "model":
+        raise CheckpointError(f"{path} is a {meta.get('kind', 'unknown')} file, not a model file")
+    return json.loads(meta["info"])
+
+
+def load_model(path: str | os.PathLike):
+    """Build the generator a model file describes and load its weights (eval mode)."""
+    from inpaintkit.models.registry import UnknownModelError, create_model
+
+    tensors, meta = _read(path)
+    if meta.get("kind") == "train-state":  # a training checkpoint: take the EMA generator
+        info = json.loads(meta["config"])
+        name, config = info["model"], info.get("model_kwargs", {})
+        tensors = {k[4:]: v for k, v in tensors.items() if k.startswith("ema/")}
+    elif meta.get("kind") == "model":
+        info = json.loads(meta["info"])
+        name, config = info["model"], info.get("config", {})
+    else:
+        raise CheckpointError(f"{path}: unknown inpaintkit file kind {meta.get('kind')!r}")
+    try:
+        net = create_model(name, **config)
+    except (UnknownModelError, TypeError) as e:
+        raise CheckpointError(f"{path}: cannot build model {name!r} from its config ({e})") from None
+    load_weights(net, tensors, path)
+    return net.eval()
+
+
+def load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor], source="weights") -> None:
+    """``load_state_dict`` with one clear line when names or shapes do not fit."""
+    own = net.state_dict()
+    missing = sorted(set(own) - set(tensors))
+    extra = sorted(set(tensors) - set(own))
+    bad = [k for k in own if k in tensors and tuple(own[k].shape) != tuple(tensors[k].shape)]
+    if missing or extra or bad:
+        what = (f"missing {missing[:3]}" if missing else "") + (f" unexpected {extra[:3]}" if extra else "") + (
+            f" shape mismatch {bad[:3]}" if bad else "")
+        raise CheckpointError(f"{source} does not fit this model:{what}")
+    net.load_state_dict(tensors)
+
+
+# --- training state -----------------------------------------------------------------------------
+
+
+def _flatten_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: dict, meta: dict) -> None:
+    sd = opt.state_dict()
+    for idx, st in sd["state"].items():
+        for key, val in st.items():
+            t = val if torch.is_tensor(val) else torch.tensor(val)
+            tensors[f"{prefix}/state/{idx}/{key}"] = t.detach().contiguous().cpu()
+    meta[prefix] = json.dumps(sd["param_groups"])
+
+
+def _unflatten_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: dict, meta: dict) -> None:
+    state: dict = {}
+    for k, v in tensors.items():
+        if k.startswith(prefix + "/state/"):
+            idx, key = k[len(prefix) + 7:].split("/", 1)
+            state.setdefault(int(idx), {})[key] = v
+    opt.load_state_dict({"state": state, "param_groups": json.loads(meta[prefix])})
+
+
+def save_state(path, *, config: dict, step: int, modules: dict, optimizers: dict, extra: dict | None = None) -> None:
+    """Save everything a run needs to continue exactly: modules' state_dicts, optimizers, RNG, step."""
+    tensors: dict[str, torch.Tensor] = {}
+    meta = {"format": FORMAT, "kind": "train-state", "config": json.dumps(config), "step": str(step),
+            "extra": json.dumps(extra or {})}
+    for name, m in modules.items():
+        for k, v in m.state_dict().items():
+            tensors[f"{name}/{k}"] = v.detach().contiguous().cpu()
+    for name, opt in optimizers.items():
+        _flatten_optimizer(name, opt, tensors, meta)
+    tensors["rng/torch"] = torch.get_rng_state()
+    atomic_write_bytes(path, st_save(tensors, metadata=meta))
+
+
+def load_state(path, *, modules: dict, optimizers: dict) -> tuple[int, dict, dict]:
+    """Restore a :func:`save_state` file into ``modules``/``optimizers``; returns (step, config, extra)."""
+    tensors, meta = _read(path)
+    if meta.get("kind") != "train-state":
+        raise CheckpointError(f"{path} is not a training checkpoint")
+    for name, m in modules.items():
+        sub = {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + "/")}
+        load_weights(m, sub, f"{path} [{name}]")
+    for name, opt in optimizers.items():
+        _unflatten_optimizer(name, opt, tensors, meta)
+    torch.set_rng_state(tensors["rng/torch"])
+    return int(meta["step"]), json.loads(meta["config"]), json.loads(meta.get("extra", "{}"))

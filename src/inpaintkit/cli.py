@@ -1,0 +1,354 @@
+"""The ``inpaintkit`` command line (Typer). Each command is thin: it parses options and calls the library.
+
+Errors a user can cause (bad paths, unknown names, bad images) print one line and exit with code 2.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image inpainting: train, evaluate and apply models.")
+
+
+def fail(message: str) -> "typer.Exit":
+    """Print ``error: message`` to stderr and return an Exit(2) to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+@app.callback()
+def _root() -> None:
+    """Image inpainting: train, evaluate and apply encoder-decoder and GAN models."""
+
+
+@app.command("models")
+def models_cmd() -> None:
+    """List the registered models (networks, pretrained bundles and classical methods)."""
+    from inpaintkit.models.registry import list_models, model_kind
+
+    for name in list_models():
+        typer.echo(f"{name:20s} {model_kind(name)}")
+
+
+# --- commands are added below, one block per concern ------------------------------------------
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Path = typer.Option(Path("demo.png"), "-o", "--out", help="Where to write the before/after picture."),
+    model: Optional[str] = typer.Option(None, help="Model name or file (default: the bundled default model)."),
+    photo: str = typer.Option("astronaut", help="Bundled photo: astronaut, chelsea or coffee."),
+    seed: int = typer.Option(3, help="Seed of the generated mask."),
+) -> None:
+    """Fill a real photo (scikit-image's astronaut) under a generated mask with the bundled model, offline."""
+    from inpaintkit.demo import run_demo
+
+    try:
+        res = run_demo(out, model=model, photo=photo, seed=seed)
+    except (ValueError, KeyError, OSError) as e:
+        raise fail(str(e).strip("'\""))
+    typer.echo(f"filled {res['photo']} ({100 * res['hole_ratio']:.1f}% hole) with {res['model']} in "
+               f"{res['seconds_model']:.2f} s: PSNR {res['psnr_model']:.2f} dB "
+               f"(OpenCV Telea {res['psnr_telea']:.2f} dB); wrote {out}")
+
+
+@app.command("train")
+def train_cmd(
+    model: Optional[str] = typer.Option(None, help="Registered generator name (see `inpaintkit models`)."),
+    data: Optional[List[Path]] = typer.Option(None, help="Dataset folder (CelebA layout or any image folder); repeatable."),
+    out: Path = typer.Option(..., help="Run folder (config, log, curves, samples, checkpoints)."),
+    config: Optional[Path] = typer.Option(None, help="JSON file of TrainConfig fields (e.g. configs/faces.json)."),
+    size: Optional[int] = typer.Option(None, help="Training image size."),
+    steps: Optional[int] = typer.Option(None, help="Total optimisation steps."),
+    batch: Optional[int] = typer.Option(None, help="Global batch size."),
+    lr: Optional[float] = typer.Option(None, help="Generator learning rate (Adam)."),
+    gan: bool = typer.Option(False, "--gan", help="Train adversarially against an SN-PatchGAN discriminator."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out exactly where it stopped."),
+    init_from: Optional[Path] = typer.Option(None, help="Warm-start the generator from a model file or checkpoint."),
+    limit: Optional[int] = typer.Option(None, help="Use only the first N training images."),
+    threads: Optional[int] = typer.Option(None, help="torch threads per process (0 = default)."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", help="Override any config field: key=JSON value, e.g. --set 'loss={\"l1_hole\":1}'."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Train a generator (reconstruction losses, or --gan) with checkpoints, validation and exact --resume."""
+    import json
+
+    from inpaintkit.checkpoint import CheckpointError
+    from inpaintkit.train import TrainConfig, train
+
+    try:
+        fields = json.loads(config.read_text()) if config else {}
+    except (OSError, ValueError) as e:
+        raise fail(f"cannot read config {config}: {e}")
+    given = {"model": model, "data": [str(d) for d in data] if data else None, "size": size, "steps": steps,
+             "batch": batch, "lr": lr, "limit": limit, "threads": threads,
+             "init_from": str(init_from) if init_from else None}
+    fields.update({k: v for k, v in given.items() if v is not None})
+    if resume and steps is None:
+        fields["steps"] = 0  # keep the run's own step count
+    if gan:
+        fields["gan"] = True
+    for item in set_ or []:
+        key, _, val = item.partition("=")
+        try:
+            fields[key] = json.loads(val)
+        except ValueError:
+            fields[key] = val
+    try:
+        cfg = TrainConfig.from_dict(fields)
+        if not resume and not cfg.data:
+            raise ValueError("--data is required")
+        if not resume:
+            for d in cfg.data:
+                if not Path(d).is_dir():
+                    raise ValueError(f"data folder not found: {d}")
+            from inpaintkit.models.registry import create_model
+
+            create_model(cfg.model, **cfg.model_kwargs)  # fail early on a bad name or config
+        metrics = train(cfg, out, resume=resume, progress=progress)
+    except (ValueError, KeyError, CheckpointError) as e:
+        raise fail(str(e).strip("'\""))
+    typer.echo(json.dumps(metrics))
+
+
+# --- eval (evaluate.py) ---
+
+
+@app.command("eval")
+def eval_cmd(
+    method: Optional[List[str]] = typer.Option(None, "--method", "-m", help="Method to evaluate (repeat for several); see `inpaintkit models`."),
+    data: Optional[Path] = typer.Option(None, "--data", help="CelebA-layout folder (img_align_celeba/ + list_eval_partition.txt) or any folder of images."),
+    split: str = typer.Option("test", "--split", help="CelebA split (train/val/test); for a plain folder, a subfolder if it exists."),
+    masks: Optional[Path] = typer.Option(None, "--masks", help="Folder of mask files (NVIDIA numbering, or banded by hole ratio)."),
+    size: int = typer.Option(128, "--size", help="Square evaluation size (centre crop, area resize)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N images (sorted by name)."),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Write the per-band results as JSON here."),
+    grid: Optional[Path] = typer.Option(None, "--grid", help="Write a comparison picture (PNG) here."),
+    batch: int = typer.Option(32, "--batch", help="Batch size for learned models (classical methods go one image at a time)."),
+    workers: int = typer.Option(1, "--workers", help="Processes for classical methods (ms/img is still per-image compute time)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Evaluate methods with the protocol: per-band MSE, PSNR, hole-PSNR, SSIM, L1 and ms per image."""
+    from inpaintkit.evaluate import EvalError, check_methods, evaluate_pairs, format_table, prepare_pairs, write_grid, write_json
+    from inpaintkit.images import ImageReadError
+
+    if not method:
+        raise fail("give at least one --method (see `inpaintkit models`)")
+    if data is None or masks is None:
+        raise fail("--data and --masks are required")
+    if batch < 1 or workers < 1:
+        raise fail("--batch and --workers must be at least 1")
+    if grid is not None and grid.suffix.lower() != ".png":
+        raise fail(f"--grid must name a .png file, got '{grid}'")
+    if json_path is not None and json_path.is_dir():
+        raise fail(f"--json '{json_path}' is a folder; give a file name")
+    try:
+        methods = check_methods(method)
+        pairs = prepare_pairs(data, split, masks, size, limit, progress=not quiet)
+        results = evaluate_pairs(methods, pairs, batch=batch, progress=not quiet, workers=workers)
+    except (EvalError, ImageReadError) as e:
+        raise fail(str(e))
+    typer.echo(format_table(results))
+    if json_path is not None:
+        write_json(json_path, results)
+        typer.echo(f"wrote {json_path}")
+    if grid is not None:
+        write_grid(methods, pairs, grid)
+        typer.echo(f"wrote {grid}")
+
+
+# --- masks (masks.py) ---
+
+
+@app.command("masks")
+def masks_cmd(
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the sample masks and contact_sheet.png into."),
+    n: int = typer.Option(16, "--n", help="Number of sample masks to write (mask_00000.png, ...; 255 = hole)."),
+    size: int = typer.Option(256, "--size", help="Mask side in pixels."),
+    preset: str = typer.Option("mixed", "--preset", help="thin, medium, thick, mixed or box."),
+    seed: int = typer.Option(0, "--seed", help="Generator seed; mask i is a pure function of (seed, i)."),
+    stats: int = typer.Option(1000, "--stats", help="Masks the hole-ratio histogram counts (indices 0..max(n, stats)-1; the written ones are the first n)."),
+) -> None:
+    """Write sample generated masks and a contact sheet, and print their hole-ratio histogram over the bands."""
+    from inpaintkit.masks import write_samples
+
+    if n < 1 or size < 8 or stats < 0 or seed < 0:
+        raise fail("--n must be >= 1, --size >= 8, --stats and --seed >= 0")
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out '{out}' exists and is not a folder")
+    try:
+        report = write_samples(out, n=n, size=size, preset=preset, seed=seed, stats=stats)
+    except ValueError as e:
+        raise fail(str(e))
+    typer.echo(report)
+
+
+# --- serve (server/) ---
+
+
+@app.command("serve")
+def serve_cmd(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (127.0.0.1: this machine only)."),
+    port: int = typer.Option(8080, "--port", help="TCP port."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model name or file (default: the bundled default model)."),
+    max_upload_mb: float = typer.Option(100.0, "--max-upload-mb", help="Largest request (image + mask) in MB."),
+    max_pixels: int = typer.Option(25_000_000, "--max-pixels", help="Largest image in pixels (width x height)."),
+    max_concurrency: int = typer.Option(1, "--max-concurrency", help="Fills that run at the same time."),
+) -> None:
+    """Serve the web page (paint a hole, Fill, compare, download) and its API at http://HOST:PORT/."""
+    from pydantic import ValidationError
+
+    from inpaintkit.server.schemas import ServerSettings
+
+    try:
+        settings = ServerSettings(host=host, port=port, model=model, max_upload_mb=max_upload_mb,
+                                  max_pixels=max_pixels, max_concurrency=max_concurrency)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise fail(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}")
+    from inpaintkit.checkpoint import CheckpointError
+    from inpaintkit.inference import InpaintError
+    from inpaintkit.server.app import bind, create_app, run
+
+    try:
+        sock = bind(settings.host, settings.port)  # first, so a taken port fails before the model loads
+    except OSError as e:
+        raise fail(f"cannot listen on {host}:{port}: {e.strerror or e}")
+    try:
+        web = create_app(settings.model, max_upload_mb=settings.max_upload_mb, max_pixels=settings.max_pixels,
+                         max_concurrency=settings.max_concurrency)
+    except (KeyError, CheckpointError, InpaintError, OSError) as e:
+        sock.close()
+        raise fail(str(e).strip("'\""))
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: listening on {host}: other machines can reach this server (no authentication)", err=True)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"inpaintkit: {web.state.model_name} loaded; open http://{shown}:{sock.getsockname()[1]}/ (Ctrl+C stops)")
+    run(web, sock)
+
+
+# --- fill / export / bench (inference.py, export.py, bench.py) ---
+
+
+def _fill_errors():
+    """The exception types a user can cause while filling (loaded lazily)."""
+    from inpaintkit.checkpoint import CheckpointError
+    from inpaintkit.export import ExportError
+    from inpaintkit.images import ImageReadError
+    from inpaintkit.inference import InpaintError
+    from inpaintkit.models.registry import UnknownModelError
+
+    return (CheckpointError, ExportError, ImageReadError, InpaintError, UnknownModelError)
+
+
+@app.command("fill")
+def fill_cmd(
+    image: Path = typer.Argument(..., help="A photo (jpg, png 8/16-bit, webp, bmp, tif), or a folder of photos."),
+    mask: Path = typer.Option(..., "--mask", "-m", help="Mask file (hole = grey > 127, or the alpha channel when it has transparency), or a folder of masks matched by file stem (photo.jpg <- photo.png or photo_mask.png)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file (format from its suffix), or output folder for the folder form."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model name (see `inpaintkit models`), .safetensors model file, or .onnx file with --backend onnx. Default: the bundled default model."),
+    backend: str = typer.Option("torch", "--backend", help="torch (PyTorch eager) or onnx (onnxruntime; a name is exported once to ~/.cache/inpaintkit/onnx)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace outputs that already exist (default: refuse / skip them)."),
+    working_size: int = typer.Option(512, "--working-size", help="Longest side the model is given; bigger photos are filled crop by crop around each hole."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Fill the holes of a photo (or of every photo in a folder) given a mask; known pixels stay bit-identical."""
+    from inpaintkit.inference import fill_file, fill_folder, load_filler, output_format
+
+    errors = _fill_errors()
+    if backend not in ("torch", "onnx"):
+        raise fail(f"--backend must be torch or onnx, got '{backend}'")
+    if working_size < 8:
+        raise fail("--working-size must be at least 8")
+    try:
+        if image.is_dir():
+            if not mask.is_dir():
+                raise fail(f"'{image}' is a folder, so --mask must be a folder of masks too")
+            report = fill_folder(image, mask, out, model, backend, overwrite=overwrite, working_size=working_size,
+                                 progress=not quiet)
+            typer.echo(report.summary(out))
+            if report.failed:
+                raise typer.Exit(code=1)
+            return
+        if not image.exists():
+            raise fail(f"image not found: {image}")
+        if mask.is_dir():
+            raise fail(f"--mask '{mask}' is a folder; give a mask file (or give a folder of images)")
+        target = out / image.name if out.is_dir() else out
+        output_format(target)
+        for src in (image, mask):
+            if target.exists() and target.resolve() == src.resolve():
+                raise fail(f"refusing to overwrite the input '{src}'; choose another --out")
+        if target.exists() and not overwrite:
+            raise fail(f"'{target}' exists; add --overwrite to replace it")
+        filler = load_filler(model, backend)
+        if not fill_file(image, mask, target, filler, working_size=working_size):
+            typer.echo(f"warning: mask '{mask}' has no hole pixels; wrote the image unchanged", err=True)
+    except errors as e:
+        raise fail(str(e).strip("'\""))
+    typer.echo(f"wrote {target}")
+
+
+@app.command("export")
+def export_cmd(
+    out: Path = typer.Option(..., "--out", "-o", help="The .onnx file to write."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model name or .safetensors model file (default: the bundled default model)."),
+    opset: int = typer.Option(17, "--opset", help="ONNX opset (>= 17)."),
+) -> None:
+    """Export a network to ONNX (dynamic batch/height/width; raw forward(masked, mask)) and check it against PyTorch."""
+    from inpaintkit.export import export_onnx
+
+    if out.suffix.lower() != ".onnx":
+        raise fail(f"--out must name a .onnx file, got '{out}'")
+    if out.is_dir():
+        raise fail(f"--out '{out}' is a folder; give a file name")
+    try:
+        info = export_onnx(model, out, opset=opset)
+    except _fill_errors() as e:
+        raise fail(str(e).strip("'\""))
+    size_mb = out.stat().st_size / 1e6
+    typer.echo(f"wrote {out} ({size_mb:.1f} MB, opset {opset}); onnxruntime vs PyTorch max |diff| = {info['max_abs_diff']:.1e}")
+
+
+@app.command("bench")
+def bench_cmd(
+    markdown: Optional[Path] = typer.Option(None, "--markdown", help="Also write the report here (e.g. docs/performance.md)."),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the raw results as JSON here."),
+    model: Optional[str] = typer.Option(None, "--model", help="Network to time (default: the bundled default model)."),
+    repeats: int = typer.Option(7, "--repeats", help="Timed runs per case and method (after one warm-up); the median is reported."),
+    budget: float = typer.Option(15.0, "--budget", help="Stop repeating a case after this many seconds (at least one run)."),
+    quick: bool = typer.Option(False, "--quick", help="Only the 128² and 256² cases (a smoke run)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="torch / onnxruntime threads per case (default: all cores; 1 is steadier on a busy machine)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Latency (model in PyTorch and onnxruntime, Telea, NS, biharmonic), GFLOP/s vs matmul and peak memory."""
+    import json
+
+    from inpaintkit.bench import format_markdown, run_bench
+    from inpaintkit.checkpoint import atomic_write_text
+
+    if repeats < 1 or budget <= 0 or (threads is not None and threads < 1):
+        raise fail("--repeats and --threads must be >= 1 and --budget > 0")
+    try:
+        res = run_bench(model, repeats=repeats, budget_s=budget, quick=quick, progress=not quiet, threads=threads)
+    except _fill_errors() as e:
+        raise fail(str(e).strip("'\""))
+    text = format_markdown(res)
+    typer.echo(text)
+    if markdown is not None:
+        atomic_write_text(markdown, text)
+        typer.echo(f"wrote {markdown}")
+    if json_path is not None:
+        atomic_write_text(json_path, json.dumps(res, indent=2) + "\n")
+        typer.echo(f"wrote {json_path}")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,181 @@
+"""ONNX export of a generator and the onnxruntime backend.
+
+The exported graph is the network's raw ``forward(masked [B,3,H,W], mask [B,1,H,W]) -> pred [B,3,H,W]``
+with dynamic batch, height and width (H and W multiples of the network's ``multiple``, 8 for ``fillnet``).
+Zeroing the holes, padding, un-padding and compositing stay in :func:`inpaintkit.models.base.run_contract`:
+:class:`OnnxInpainter` is only another ``predict`` passed to it, so both backends fill through the same code.
+
+The file carries ``metadata_props`` ``inpaintkit.model`` (network class), ``inpaintkit.multiple`` and
+``inpaintkit.config``. Export uses PyTorch's TorchScript-based exporter (``dynamo=False``, opset 17), which
+needs only the ``onnx`` package and works offline.
+
+Example:
+    >>> from inpaintkit.export import export_onnx, OnnxInpainter   # doctest: +SKIP
+    >>> export_onnx("faces", "faces.onnx")                          # doctest: +SKIP
+    >>> OnnxInpainter("faces.onnx").fill(image, mask)               # doctest: +SKIP
+
+``--backend onnx`` with a model name or ``.safetensors`` file exports once into the cache folder
+(``$XDG_CACHE_HOME/inpaintkit/onnx`` or ``~/.cache/inpaintkit/onnx``), keyed by a hash of the weights and
+config, and reuses that file afterwards; an ``.onnx`` path is used as is.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from inpaintkit.models.base import run_contract
+
+OPSET = 17
+INPUTS = ("masked", "mask")
+OUTPUT = "pred"
+
+
+class ExportError(ValueError):
+    """A model that cannot be exported, or an ONNX file that cannot be used; one line."""
+
+
+def _network(model):
+    """Resolve ``model`` (name, path, or module) to a float32 eval-mode generator, or ExportError."""
+    from inpaintkit.models.pretrained import load
+
+    net = model if isinstance(model, torch.nn.Module) else load(model)
+    if not isinstance(net, torch.nn.Module):
+        raise ExportError(f"{model!r} is a classical method; only networks export to ONNX")
+    return net.float().eval()
+
+
+def weights_key(net: torch.nn.Module, opset: int = OPSET) -> str:
+    """sha256 over class, config, every tensor of the state dict, opset and torch version (cache key)."""
+    h = hashlib.sha256()
+    h.update(f"{type(net).__name__}|{json.dumps(getattr(net, 'config', {}), sort_keys=True)}|{opset}|{torch.__version__}".encode())
+    for k, v in sorted(net.state_dict().items()):
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def export_onnx(model, path, opset: int = OPSET, sample_size: int = 128, verify: bool = True) -> dict:
+    """Export ``model`` (name, model file or module) to ``path`` (atomic); returns ``{"path", "max_abs_diff"}``.
+
+    With ``verify`` the file is checked with ``onnx.checker`` and run with onnxruntime at a size other than
+    the sample's (64x96): the largest difference from PyTorch must be below 1e-4.
+    """
+    import onnx
+
+    if opset < 17:
+        raise ExportError(f"opset must be at least 17, got {opset}")
+    net = _network(model)
+    multiple = int(getattr(net, "multiple", 1))
+    side = max(multiple, sample_size - sample_size % multiple)
+    g = torch.Generator().manual_seed(0)
+    mask = (torch.rand(1, 1, side, side, generator=g) > 0.7).float()
+    masked = torch.rand(1, 3, side, side, generator=g) * (1 - mask)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        dyn = {0: "batch", 2: "height", 3: "width"}
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the legacy exporter's deprecation and tracer warnings
+            torch.onnx.export(net, (masked, mask), tmp, dynamo=False, opset_version=opset,
+                              input_names=list(INPUTS), output_names=[OUTPUT],
+                              dynamic_axes={INPUTS[0]: dyn, INPUTS[1]: dyn, OUTPUT: dyn})
+        proto = onnx.load(tmp)
+        meta = {"inpaintkit.model": type(net).__name__, "inpaintkit.multiple": str(multiple),
+                "inpaintkit.config": json.dumps(getattr(net, "config", {}))}
+        for k, v in meta.items():
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = k, v
+        onnx.checker.check_model(proto)
+        onnx.save(proto, tmp)
+        diff = parity(net, tmp, (64, 96)) if verify else None
+        if diff is not None and diff > 1e-4:
+            raise ExportError(f"exported graph differs from PyTorch by {diff:.2e} (> 1e-4)")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return {"path": str(path), "max_abs_diff": diff}
+
+
+def parity(net: torch.nn.Module, onnx_path, size=(64, 96), seed: int = 1) -> float:
+    """Largest |onnxruntime - PyTorch| of the raw forward on a random [2,3,H,W] input with ~30 % holes."""
+    g = torch.Generator().manual_seed(seed)
+    h, w = size
+    mask = (torch.rand(2, 1, h, w, generator=g) > 0.7).float()
+    masked = torch.rand(2, 3, h, w, generator=g) * (1 - mask)
+    with torch.no_grad():
+        ref = net(masked, mask).float().numpy()
+    out = OnnxInpainter(onnx_path).session.run(None, {INPUTS[0]: masked.numpy(), INPUTS[1]: mask.numpy()})[0]
+    return float(np.abs(out - ref).max())
+
+
+class OnnxInpainter:
+    """An exported generator run by onnxruntime behind the same contract: ``.fill(image, mask)``.
+
+    ``threads``: onnxruntime intra-op threads (None = its default, the number of physical cores).
+    """
+
+    def __init__(self, path, threads: int | None = None):
+        import onnxruntime as ort
+
+        path = Path(path)
+        if not path.is_file():
+            raise ExportError(f"ONNX file not found: {path}")
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        if threads:
+            opts.intra_op_num_threads = int(threads)
+        try:
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
+            raise ExportError(f"cannot load ONNX file {path}: {str(e).splitlines()[0][:160]}") from None
+        names = [i.name for i in self.session.get_inputs()]
+        if names != list(INPUTS):
+            raise ExportError(f"{path} is not an inpaintkit export (inputs {names}, expected {list(INPUTS)})")
+        meta = self.session.get_modelmeta().custom_metadata_map
+        self.multiple = int(meta.get("inpaintkit.multiple", 8))
+        self.name = meta.get("inpaintkit.model", path.stem)
+        self.path = path
+
+    def predict(self, masked: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Raw forward: masked [B,3,H,W], mask [B,1,H,W] (padded) -> pred [B,3,H,W]."""
+        feed = {INPUTS[0]: masked.float().contiguous().numpy(), INPUTS[1]: mask.float().contiguous().numpy()}
+        return torch.from_numpy(self.session.run(None, feed)[0])
+
+    def fill(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return run_contract(self.predict, image, mask, self.multiple)
+
+    def __repr__(self) -> str:
+        return f"OnnxInpainter({str(self.path)!r})"
+
+
+def cache_dir() -> Path:
+    """Where on-the-fly exports are kept: ``$XDG_CACHE_HOME/inpaintkit/onnx`` or ``~/.cache/inpaintkit/onnx``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "inpaintkit" / "onnx"
+
+
+def cached_onnx(model=None) -> Path:
+    """The cached ONNX export of ``model`` (name, model file or module), exported now if missing."""
+    net = _network(model)
+    label = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(str(model or "default")).stem)[:40]
+    path = cache_dir() / f"{label}-{weights_key(net)[:16]}.onnx"
+    if not path.is_file():
+        export_onnx(net, path)
+    return path
+
+
+def onnx_filler(model=None) -> OnnxInpainter:
+    """An onnxruntime filler: an ``.onnx`` path is loaded as is; anything else goes through :func:`cached_onnx`."""
+    if model is not None and not isinstance(model, torch.nn.Module) and str(model).lower().endswith(".onnx"):
+        return OnnxInpainter(model)
+    return OnnxInpainter(cached_onnx(model))

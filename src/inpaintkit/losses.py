@@ -1,0 +1,84 @@
+"""Training losses. Each returns ``(total, {name: value})`` so the trainer can log every term.
+
+Reconstruction (pred, target: [B,3,H,W] in [0,1]; mask [B,1,H,W], 1 = hole)::
+
+    l1_hole  = sum(|pred - target| * mask) / (3 * sum(mask))          hole-weighted L1 (pixels of the batch)
+    l1_hole_img = mean_i [ sum_i(|pred - target| * mask) / (3 * sum_i(mask)) ]
+                                                  the same per image, then averaged over images with a hole,
+                                                  so a thin scratch weighs as much as a large hole (the
+                                                  per-band PSNR the project reports averages per image)
+    l1_valid = sum(|pred - target| * (1 - mask)) / (3 * sum(1 - mask))
+    mse_hole = sum((pred - target)^2 * mask) / (3 * sum(mask))
+    total    = sum_k weights[k] * term_k
+
+Adversarial (D returns patch logits and features; see ``models/discriminators.py``):
+hinge — ``L_D = E[relu(1 - D(real))] + E[relu(1 + D(fake))]``, ``L_G = -E[D(fake)]``;
+non-saturating — ``L_D = softplus(-D(real)) + softplus(D(fake))``, ``L_G = softplus(-D(fake))``;
+feature matching — mean L1 between D's features of the real and the filled image.
+
+Example:
+    >>> import torch
+    >>> p, t, m = torch.zeros(1, 3, 4, 4), torch.ones(1, 3, 4, 4), torch.ones(1, 1, 4, 4)
+    >>> total, terms = reconstruction_loss(p, t, m, {"l1_hole": 1.0})
+    >>> float(total), float(terms["l1_hole"])
+    (1.0, 1.0)
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+RECON_TERMS = ("l1_hole", "l1_hole_img", "l1_valid", "mse_hole", "mse")
+GAN_TERMS = ("adv", "fm")
+
+
+def _masked_mean(x: Tensor, w: Tensor) -> Tensor:
+    # x [B,3,H,W], w [B,1,H,W]; the mean over the weighted pixels, 0 where there are none
+    return (x * w).sum() / (w.sum() * x.shape[1]).clamp_min(1.0)
+
+
+def reconstruction_loss(pred: Tensor, target: Tensor, mask: Tensor, weights: dict[str, float]) -> tuple[Tensor, dict[str, Tensor]]:
+    """Weighted sum of the reconstruction terms named in ``weights`` (unknown names raise)."""
+    unknown = set(weights) - set(RECON_TERMS) - set(GAN_TERMS)
+    if unknown:
+        raise ValueError(f"unknown loss terms {sorted(unknown)}; valid: {', '.join(RECON_TERMS + GAN_TERMS)}")
+    diff = pred - target
+    terms: dict[str, Tensor] = {}
+    if weights.get("l1_hole", 0):
+        terms["l1_hole"] = _masked_mean(diff.abs(), mask)
+    if weights.get("l1_hole_img", 0):
+        per = (diff.abs() * mask).sum((1, 2, 3)) / (mask.sum((1, 2, 3)) * diff.shape[1]).clamp_min(1.0)  # [B]
+        has = (mask.sum((1, 2, 3)) > 0).to(per.dtype)
+        terms["l1_hole_img"] = (per * has).sum() / has.sum().clamp_min(1.0)
+    if weights.get("l1_valid", 0):
+        terms["l1_valid"] = _masked_mean(diff.abs(), 1 - mask)
+    if weights.get("mse_hole", 0):
+        terms["mse_hole"] = _masked_mean(diff.square(), mask)
+    if weights.get("mse", 0):
+        terms["mse"] = diff.square().mean()
+    total = sum((weights[k] * v for k, v in terms.items()), torch.zeros((), device=pred.device))
+    return total, terms
+
+
+def d_loss(real_logits: Tensor, fake_logits: Tensor, kind: str = "hinge") -> Tensor:
+    """Discriminator loss on the patch logits of real and filled images."""
+    if kind == "hinge":
+        return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+    if kind == "nsgan":
+        return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+    raise ValueError(f"unknown GAN loss {kind!r}; valid: hinge, nsgan")
+
+
+def g_adv_loss(fake_logits: Tensor, kind: str = "hinge") -> Tensor:
+    """The generator's adversarial loss on the patch logits of its filled images."""
+    if kind == "hinge":
+        return -fake_logits.mean()
+    if kind == "nsgan":
+        return F.softplus(-fake_logits).mean()
+    raise ValueError(f"unknown GAN loss {kind!r}; valid: hinge, nsgan")
+
+
+def feature_matching_loss(real_feats: list[Tensor], fake_feats: list[Tensor]) -> Tensor:
+    """Mean over layers of the L1 distance between D's features of the real and the filled image."""
+    return sum(F.l1_loss(f, r.detach()) for r, f in zip(real_feats, fake_feats)) / max(len(real_feats), 1)

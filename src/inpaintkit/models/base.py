@@ -1,0 +1,110 @@
+"""The one inference contract every model fills through, learned or classical (as IOPaint's ``base.py``).
+
+    image: float RGB in [0, 1], shape [B, 3, H, W]
+    mask:  float, shape [B, 1, H, W], 1 = hole, 0 = known
+    out:   float RGB in [0, 1], shape [B, 3, H, W]; known pixels equal ``image`` exactly
+
+:func:`run_contract` is the single place that checks inputs, zeroes the holes, pads to the network's
+multiple, calls the method's ``predict``, un-pads and composites ``mask * pred + (1 - mask) * image``.
+The CLI, the evaluator, the trainer's validation and the server all call it (through ``.fill``).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+Predict = Callable[[Tensor, Tensor], Tensor]
+
+
+def check_inputs(image: Tensor, mask: Tensor) -> None:
+    """Raise ``ValueError`` with a one-line reason when ``image``/``mask`` break the contract."""
+    if not isinstance(image, Tensor) or not isinstance(mask, Tensor):
+        raise TypeError("image and mask must be torch tensors")
+    if image.ndim != 4 or image.shape[1] != 3:
+        raise ValueError(f"image must be [B,3,H,W], got {tuple(image.shape)}")
+    if mask.ndim != 4 or mask.shape[1] != 1:
+        raise ValueError(f"mask must be [B,1,H,W], got {tuple(mask.shape)}")
+    if image.shape[0] != mask.shape[0] or image.shape[2:] != mask.shape[2:]:
+        raise ValueError(f"image {tuple(image.shape)} and mask {tuple(mask.shape)} sizes differ")
+    if image.shape[2] < 1 or image.shape[3] < 1:
+        raise ValueError("image is empty")
+
+
+def composite(pred: Tensor, image: Tensor, mask: Tensor) -> Tensor:
+    """``mask * pred + (1 - mask) * image``: hole pixels from ``pred``, known pixels from ``image``."""
+    return mask * pred + (1.0 - mask) * image
+
+
+def pad_to_multiple(x: Tensor, multiple: int) -> Tensor:
+    """Pad the bottom/right of ``x`` [B,C,H,W] up to a multiple of ``multiple`` (reflect, or replicate when too small)."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph == 0 and pw == 0:
+        return x
+    mode = "reflect" if ph < h and pw < w else "replicate"
+    return F.pad(x, (0, pw, 0, ph), mode=mode)
+
+
+def run_contract(predict: Predict, image: Tensor, mask: Tensor, multiple: int = 1) -> Tensor:
+    """Fill the holes of ``image`` [B,3,H,W] marked by ``mask`` [B,1,H,W] with ``predict``.
+
+    ``predict(masked, mask)`` receives the image with hole pixels set to 0 and the binary mask, both
+    padded to ``multiple``, and returns a prediction [B,3,H',W'] for every pixel.
+    """
+    check_inputs(image, mask)
+    h, w = image.shape[-2:]
+    image = image.float().clamp(0, 1)
+    mask = (mask > 0.5).to(image.dtype)
+    masked = image * (1.0 - mask)
+    pred = predict(pad_to_multiple(masked, multiple), pad_to_multiple(mask, multiple))
+    pred = pred[..., :h, :w].clamp(0, 1).to(image.dtype)
+    return composite(pred, image, mask)
+
+
+class InpaintingNetwork(nn.Module):
+    """Base class of the learned generators.
+
+    ``forward(masked [B,3,H,W], mask [B,1,H,W]) -> pred [B,3,H,W]`` is the raw network output that the
+    trainer's losses see; ``fill(image, mask)`` is the contract above. ``multiple`` is the factor the
+    input size must be divisible by; ``config`` holds the constructor arguments (saved with weights).
+    """
+
+    multiple: int = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config: dict = {}
+
+    @torch.no_grad()
+    def fill(self, image: Tensor, mask: Tensor) -> Tensor:
+        p = next(self.parameters())
+        return run_contract(lambda x, m: self(x.to(p.dtype), m.to(p.dtype)), image, mask, self.multiple)
+
+
+class ClassicalInpainter:
+    """A classical method behind the same contract: ``fn(masked uint8 HxWx3, hole uint8 HxW {0,255}) -> uint8 HxWx3``."""
+
+    multiple = 1
+
+    def __init__(self, name: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray]):
+        self.name = name
+        self.fn = fn
+
+    def _predict(self, masked: Tensor, mask: Tensor) -> Tensor:
+        out = []
+        for x, m in zip(masked, mask):
+            img = (x.permute(1, 2, 0).cpu().numpy() * 255.0).round().astype(np.uint8)
+            hole = ((m[0].cpu().numpy() > 0.5) * 255).astype(np.uint8)
+            res = self.fn(np.ascontiguousarray(img), hole)
+            out.append(torch.from_numpy(np.ascontiguousarray(res)).permute(2, 0, 1).float() / 255.0)
+        return torch.stack(out).to(masked.device)
+
+    def fill(self, image: Tensor, mask: Tensor) -> Tensor:
+        return run_contract(self._predict, image, mask, self.multiple)
+
+    def __repr__(self) -> str:
+        return f"ClassicalInpainter({self.name!r})"

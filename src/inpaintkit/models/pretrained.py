@@ -1,0 +1,67 @@
+"""The models that ship inside the package (``src/inpaintkit/weights/<name>.safetensors`` + ``.json``).
+
+``faces`` (trained on CelebA), ``general`` (trained on general photos) and ``default`` (= ``general``).
+They load offline, with no download. :func:`load` is the one resolver the CLI, the evaluator, the
+server and the Python API use: a registered name, a bundled name, or a path to a model file.
+
+Example:
+    >>> from inpaintkit.models.pretrained import load
+    >>> net = load()            # the default bundled model  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from inpaintkit.checkpoint import CheckpointError, load_model
+from inpaintkit.models.registry import UnknownModelError, create_model, list_models, register_model
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+BUNDLED = ("faces", "general")
+DEFAULT = "general"
+
+
+def weights_path(name: str) -> Path:
+    return WEIGHTS_DIR / f"{name}.safetensors"
+
+
+def load_bundled(name: str):
+    """Load the bundled model ``name`` (eval mode) from the package's weights folder."""
+    path = weights_path(name)
+    if not path.is_file():
+        raise CheckpointError(f"bundled model {name!r} is missing from this installation ({path})")
+    return load_model(path)
+
+
+@register_model(name="faces", kind="pretrained")
+def faces(**kw):
+    """``fillnet`` trained on CelebA faces (``configs/faces.json``)."""
+    return load_bundled("faces")
+
+
+@register_model(name="general", kind="pretrained")
+def general(**kw):
+    """``fillnet`` trained on general photos (``configs/general.json``)."""
+    return load_bundled("general")
+
+
+@register_model(name="default", kind="pretrained")
+def default(**kw):
+    """The model used when none is named: ``general``."""
+    return load_bundled(DEFAULT)
+
+
+def load(name_or_path: str | Path | None = None):
+    """Resolve a model for filling: ``None`` → ``default``; a registered name; or a model file path.
+
+    Returns an object with ``.fill(image [B,3,H,W], mask [B,1,H,W])`` (networks in eval mode).
+    """
+    if name_or_path is None:
+        name_or_path = "default"
+    key = str(name_or_path)
+    if key in list_models():
+        model = create_model(key)
+        return model.eval() if hasattr(model, "eval") else model
+    path = Path(key)
+    if path.suffix == ".safetensors" or path.exists():
+        return load_model(path)
+    raise UnknownModelError(key)

@@ -1,0 +1,64 @@
+"""Pydantic models of the web server: its settings (the ``serve`` command's options) and the JSON request.
+
+The CLI builds :class:`ServerSettings` from its options, so the limits are checked in one place for both the
+command line and :func:`inpaintkit.server.create_app`.
+
+>>> ServerSettings().host
+'127.0.0.1'
+>>> ServerSettings(max_concurrency=0)  # doctest: +IGNORE_EXCEPTION_DETAIL
+Traceback (most recent call last):
+pydantic_core.ValidationError: ...
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ServerSettings(BaseModel):
+    """What ``inpaintkit serve`` and ``create_app`` accept; defaults suit one person on a laptop."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    host: str = Field("127.0.0.1", description="Address to bind; 127.0.0.1 keeps the server private to this machine.")
+    port: int = Field(8080, ge=0, le=65535, description="TCP port (0 = any free port).")
+    model: Optional[str] = Field(None, description="Model name or model file; None = the bundled default model.")
+    # 100 MB: a filled 25 MP photo comes back as a PNG of up to ~75 MB, and "fill again" sends it back.
+    max_upload_mb: float = Field(100.0, gt=0, description="Largest request body in MB (image and mask together).")
+    max_pixels: int = Field(25_000_000, ge=1, description="Largest image or mask in pixels (width x height).")
+    max_concurrency: int = Field(1, ge=1, le=64, description="Fills that run at the same time (model threads).")
+    max_pending: int = Field(256, ge=1, description="Requests queued or running before new ones get 503.")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
+class InpaintJSON(BaseModel):
+    """The JSON form of ``POST /api/inpaint``: both files base64-encoded (a ``data:...;base64,`` prefix is allowed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: str = Field(..., min_length=1, description="The photo (PNG, JPEG, WebP, BMP or TIFF), base64.")
+    mask: str = Field(..., min_length=1, description="Same size as the image; white (>127) or opaque alpha = hole, base64.")
+
+
+class ModelInfo(BaseModel):
+    name: str
+    kind: str
+
+
+class ModelsResponse(BaseModel):
+    loaded: str = Field(..., description="The model this server fills with (loaded once at start-up).")
+    models: list[ModelInfo] = Field(..., description="Every registered model (`inpaintkit models`).")
+
+
+class HealthResponse(BaseModel):
+    status: str
+    model: str
+    pending: int = Field(..., description="Fill requests queued or running now.")
+    max_concurrency: int
+    max_pending: int
+    max_upload_mb: float
+    max_pixels: int

@@ -1,0 +1,407 @@
+// inpaintkit page: open a photo, paint the hole, Fill (POST /api/inpaint), compare, keep editing, download.
+//
+// State is a list of actions replayed on top of the opened photo, so undo/redo covers painting and fills:
+//   {type: "stroke", mode: "brush"|"eraser", width, points: [[x, y], ...]}   (image pixels)
+//   {type: "clear"}   {type: "mask", canvas}   {type: "fill", image: {blob, bitmap}, maskBlob, ms}
+// The mask canvas has the image's size; painted pixels are opaque, and alpha > 127 is a hole when sent.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const el = {
+  open: $("open"), fileInput: $("file-input"), loadMask: $("load-mask"), maskInput: $("mask-input"),
+  brush: $("tool-brush"), eraser: $("tool-eraser"), size: $("brush-size"), sizeOut: $("brush-size-out"),
+  undo: $("undo"), redo: $("redo"), clear: $("clear"), fill: $("fill"), compare: $("compare"),
+  downloadResult: $("download-result"), downloadMask: $("download-mask"),
+  error: $("error"), errorText: $("error-text"), errorClose: $("error-close"),
+  workspace: $("workspace"), dropzone: $("dropzone"), dropOverlay: $("drop-overlay"),
+  stage: $("stage"), imageCanvas: $("image-canvas"), beforeCanvas: $("before-canvas"),
+  maskCanvas: $("mask-canvas"), compareLine: $("compare-line"), cursor: $("cursor"), busy: $("busy"),
+  status: $("status"), modelName: $("model-name"),
+};
+const MASK_COLOR = "rgb(255, 48, 96)";
+const maskCtx = el.maskCanvas.getContext("2d", { willReadFrequently: true });
+
+const state = {
+  base: null,          // {blob, bitmap, name}: the photo as opened
+  current: null,       // {blob, bitmap}: what the next Fill sends (the photo, or the last result)
+  lastFill: null,      // {before, after, maskBlob, ms} of the newest fill still in the history
+  actions: [], redoStack: [],
+  tool: "brush", stroke: null, busy: false, comparing: false, split: 50,
+  scale: 1, limits: null, model: "",
+};
+
+// --- messages ------------------------------------------------------------------------------------------
+
+function showError(text) {
+  el.errorText.textContent = text;
+  el.error.hidden = false;
+}
+function hideError() { el.error.hidden = true; }
+function setStatus(text) { el.status.textContent = text; }
+
+async function errorMessage(response) {
+  // The server answers {"detail": "..."}; FastAPI's own validation errors give a list.
+  let detail = "";
+  try {
+    const body = await response.json();
+    detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("; ") : String(body.detail ?? "");
+  } catch (_) { /* not JSON */ }
+  return `The server refused the fill (${response.status}): ${detail || response.statusText || "no reason given"}`;
+}
+
+// --- drawing ---------------------------------------------------------------------------------------------
+
+// Points from index `from` on: a dot at the first, then one round-capped segment per step. Painting live
+// and replaying (undo/redo) both come through here the same way, so they give identical pixels.
+function drawStroke(ctx, s, from = 0) {
+  ctx.save();
+  ctx.globalCompositeOperation = s.mode === "eraser" ? "destination-out" : "source-over";
+  ctx.strokeStyle = ctx.fillStyle = MASK_COLOR;
+  ctx.lineWidth = s.width; ctx.lineCap = "round"; ctx.lineJoin = "round";
+  const p = s.points;
+  for (let i = from; i < p.length; i++) {
+    ctx.beginPath();
+    if (i === 0) { ctx.arc(p[0][0], p[0][1], s.width / 2, 0, 2 * Math.PI); ctx.fill(); continue; }
+    ctx.moveTo(p[i - 1][0], p[i - 1][1]); ctx.lineTo(p[i][0], p[i][1]); ctx.stroke();
+  }
+  ctx.restore();
+}
+
+function drawImage(canvas, bitmap) {
+  canvas.width = bitmap.width; canvas.height = bitmap.height;
+  canvas.getContext("2d").drawImage(bitmap, 0, 0);
+}
+
+function clearMask() { maskCtx.clearRect(0, 0, el.maskCanvas.width, el.maskCanvas.height); }
+
+// Rebuild image + mask from the photo and the action list (after undo/redo).
+function replay() {
+  let image = state.base; let lastFill = null;
+  clearMask();
+  for (const a of state.actions) {
+    if (a.type === "stroke") drawStroke(maskCtx, a);
+    else if (a.type === "clear") clearMask();
+    else if (a.type === "mask") { clearMask(); maskCtx.drawImage(a.canvas, 0, 0); }
+    else if (a.type === "fill") {
+      lastFill = { before: image, after: a.image, maskBlob: a.maskBlob, ms: a.ms };
+      image = a.image; clearMask();
+    }
+  }
+  const changed = image !== state.current;
+  state.current = image; state.lastFill = lastFill;
+  if (changed) drawImage(el.imageCanvas, image.bitmap);
+  document.body.dataset.fills = String(state.actions.filter((a) => a.type === "fill").length);
+  if (!lastFill && state.comparing) setComparing(false);
+  if (state.comparing) drawImage(el.beforeCanvas, lastFill.before.bitmap);
+  refresh();
+}
+
+function push(action) {
+  state.actions.push(action); state.redoStack = [];
+  if (action.type === "fill") replay(); else refresh();
+}
+
+function undo() {
+  if (state.busy || !state.actions.length) return;
+  state.redoStack.push(state.actions.pop()); replay();
+  setStatus("Undone.");
+}
+function redo() {
+  if (state.busy || !state.redoStack.length) return;
+  state.actions.push(state.redoStack.pop()); replay();
+  setStatus("Redone.");
+}
+
+// --- buttons' enabled state and layout -------------------------------------------------------------------
+
+function refresh() {
+  const has = !!state.current; const idle = !state.busy;
+  el.undo.disabled = !(has && idle && state.actions.length);
+  el.redo.disabled = !(has && idle && state.redoStack.length);
+  el.clear.disabled = !(has && idle && !state.comparing);
+  el.fill.disabled = !(has && idle && !state.comparing);
+  el.compare.disabled = !(idle && state.lastFill);
+  el.downloadResult.disabled = !state.lastFill;
+  el.downloadMask.disabled = !has;
+  el.loadMask.disabled = !(has && idle);
+  el.open.disabled = !idle;
+  el.fill.textContent = state.busy ? "Filling…" : "Fill";
+}
+
+function layout() {
+  if (!state.current) return;
+  const { width: w, height: h } = state.current.bitmap;
+  const box = el.workspace.getBoundingClientRect();
+  const scale = Math.min((box.width - 32) / w, (box.height - 32) / h, 4);
+  state.scale = scale > 0 ? scale : 1;
+  el.stage.style.width = `${Math.round(w * state.scale)}px`;
+  el.stage.style.height = `${Math.round(h * state.scale)}px`;
+  updateCursor();
+}
+
+// --- opening files ---------------------------------------------------------------------------------------
+
+async function decode(file) {
+  try {
+    return await createImageBitmap(file, { imageOrientation: "from-image" });
+  } catch (_) {
+    throw new Error(`"${file.name}" is not an image this browser can open.`);
+  }
+}
+
+async function openImage(file) {
+  if (!file || state.busy) return;
+  hideError();
+  const lim = state.limits;
+  try {
+    if (lim && file.size > lim.max_upload_mb * 1048576) {
+      throw new Error(`"${file.name}" is ${(file.size / 1048576).toFixed(1)} MB; this server accepts up to ${lim.max_upload_mb} MB.`);
+    }
+    const bitmap = await decode(file);
+    if (lim && bitmap.width * bitmap.height > lim.max_pixels) {
+      throw new Error(`"${file.name}" is ${bitmap.width}x${bitmap.height} pixels; this server accepts up to ${lim.max_pixels.toLocaleString()} pixels.`);
+    }
+    state.base = { blob: file, bitmap, name: file.name.replace(/\.[^.]*$/, "") || "image" };
+    state.current = null; state.actions = []; state.redoStack = [];
+    if (state.comparing) setComparing(false);
+    el.maskCanvas.width = bitmap.width; el.maskCanvas.height = bitmap.height;
+    el.dropzone.hidden = true; el.stage.hidden = false;
+    replay(); layout();
+    setStatus(`${file.name}: ${bitmap.width}x${bitmap.height}. Paint over what should disappear, then press Fill.`);
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+// A mask file: white (>127) = hole, or, when it has transparency, opaque = hole (the server's rule).
+async function openMask(file) {
+  if (!file || !state.current || state.busy) return;
+  hideError();
+  try {
+    const bitmap = await decode(file);
+    const { width: w, height: h } = state.current.bitmap;
+    if (bitmap.width !== w || bitmap.height !== h) {
+      throw new Error(`The mask is ${bitmap.width}x${bitmap.height} but the image is ${w}x${h}; they must be the same size.`);
+    }
+    const c = document.createElement("canvas"); c.width = w; c.height = h;
+    const ctx = c.getContext("2d", { willReadFrequently: true });
+    ctx.drawImage(bitmap, 0, 0);
+    const d = ctx.getImageData(0, 0, w, h); const px = d.data;
+    let transparent = false;
+    for (let i = 3; i < px.length; i += 4) if (px[i] < 255) { transparent = true; break; }
+    let holes = 0;
+    for (let i = 0; i < px.length; i += 4) {
+      const v = transparent ? px[i + 3] : 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
+      const hole = v > 127; holes += hole;
+      px[i] = 255; px[i + 1] = 48; px[i + 2] = 96; px[i + 3] = hole ? 255 : 0;
+    }
+    ctx.putImageData(d, 0, 0);
+    push({ type: "mask", canvas: c }); clearMask(); maskCtx.drawImage(c, 0, 0);
+    setStatus(`Mask ${file.name}: ${holes.toLocaleString()} pixels to fill.`);
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+// --- the mask as the server wants it ---------------------------------------------------------------------
+
+// Black/white PNG of the painted mask (white = fill) and its hole count.
+async function maskPng() {
+  const w = el.maskCanvas.width, h = el.maskCanvas.height;
+  const src = maskCtx.getImageData(0, 0, w, h).data;
+  const out = new ImageData(w, h); const px = out.data;
+  let holes = 0;
+  for (let i = 0; i < px.length; i += 4) {
+    const v = src[i + 3] > 127 ? 255 : 0; holes += v > 0;
+    px[i] = px[i + 1] = px[i + 2] = v; px[i + 3] = 255;
+  }
+  const c = document.createElement("canvas"); c.width = w; c.height = h;
+  c.getContext("2d").putImageData(out, 0, 0);
+  const blob = await new Promise((resolve) => c.toBlob(resolve, "image/png"));
+  return { blob, holes };
+}
+
+// --- fill ------------------------------------------------------------------------------------------------
+
+function setBusy(busy) {
+  state.busy = busy;
+  document.body.dataset.busy = String(busy);
+  el.busy.hidden = !busy;
+  el.stage.classList.toggle("busy", busy);
+  document.body.setAttribute("aria-busy", String(busy));
+  refresh();
+}
+
+async function fill() {
+  if (!state.current || state.busy || state.comparing) return;
+  hideError();
+  const { blob: maskBlob, holes } = await maskPng();
+  if (!holes) {
+    showError("Nothing to fill yet: paint over the area to remove (or load a mask), then press Fill.");
+    return;
+  }
+  setBusy(true);
+  setStatus(`Filling ${holes.toLocaleString()} pixels…`);
+  const t0 = performance.now();
+  try {
+    const form = new FormData();
+    form.append("image", state.current.blob, "image");
+    form.append("mask", maskBlob, "mask.png");
+    const response = await fetch("/api/inpaint", { method: "POST", body: form });
+    if (!response.ok) { showError(await errorMessage(response)); setStatus("Fill failed."); return; }
+    const blob = await response.blob();
+    const bitmap = await createImageBitmap(blob);
+    const ms = Number(response.headers.get("X-Inpaint-Ms")) || Math.round(performance.now() - t0);
+    push({ type: "fill", image: { blob, bitmap }, maskBlob, ms });
+    setStatus(`Filled ${holes.toLocaleString()} pixels in ${ms} ms with ${state.model || "the model"}. ` +
+              "Compare with C, paint again to keep editing, Ctrl+Z to undo the fill.");
+  } catch (e) {
+    showError(`Could not reach the server: ${e.message}`);
+    setStatus("Fill failed.");
+  } finally {
+    setBusy(false);
+  }
+}
+
+// --- compare ---------------------------------------------------------------------------------------------
+
+function setComparing(on) {
+  if (on && !state.lastFill) return;
+  state.comparing = on;
+  el.compare.setAttribute("aria-pressed", String(on));
+  el.stage.classList.toggle("comparing", on);
+  el.beforeCanvas.hidden = !on; el.compareLine.hidden = !on;
+  if (on) { drawImage(el.beforeCanvas, state.lastFill.before.bitmap); setSplit(state.split); }
+  updateCursor();
+  refresh();
+  setStatus(on ? "Comparing: move over the image to slide between before (left) and after (right)."
+              : "Paint over what should disappear, then press Fill.");
+}
+
+function setSplit(percent) {
+  state.split = Math.max(0, Math.min(100, percent));
+  el.beforeCanvas.style.clipPath = `inset(0 ${100 - state.split}% 0 0)`;
+  el.compareLine.style.left = `${state.split}%`;
+}
+
+// --- painting with the pointer ---------------------------------------------------------------------------
+
+function toImage(ev) {
+  const r = el.stage.getBoundingClientRect();
+  return [(ev.clientX - r.left) / state.scale, (ev.clientY - r.top) / state.scale];
+}
+
+let pointer = null; // last pointer position on the stage, screen pixels relative to it
+function updateCursor() {
+  const show = pointer && !state.comparing && !state.busy && state.current;
+  el.cursor.hidden = !show;
+  if (!show) return;
+  const d = Number(el.size.value);
+  Object.assign(el.cursor.style, { width: `${d}px`, height: `${d}px`, left: `${pointer[0]}px`, top: `${pointer[1]}px` });
+  el.cursor.classList.toggle("eraser", state.tool === "eraser");
+}
+
+el.stage.addEventListener("pointerdown", (ev) => {
+  if (ev.button !== 0 || state.busy || !state.current) return;
+  if (state.comparing) { setSplit(100 * ev.offsetX / el.stage.clientWidth); return; }
+  el.stage.setPointerCapture(ev.pointerId);
+  state.stroke = { type: "stroke", mode: state.tool, width: Number(el.size.value) / state.scale, points: [toImage(ev)] };
+  drawStroke(maskCtx, state.stroke);
+});
+
+el.stage.addEventListener("pointermove", (ev) => {
+  const r = el.stage.getBoundingClientRect();
+  pointer = [ev.clientX - r.left, ev.clientY - r.top];
+  updateCursor();
+  if (state.comparing) { setSplit(100 * pointer[0] / r.width); return; }
+  const s = state.stroke;
+  if (!s) return;
+  s.points.push(toImage(ev));
+  drawStroke(maskCtx, s, s.points.length - 1);
+});
+
+function endStroke() {
+  if (!state.stroke) return;
+  push(state.stroke); state.stroke = null;
+}
+el.stage.addEventListener("pointerup", endStroke);
+el.stage.addEventListener("pointercancel", endStroke);
+el.stage.addEventListener("pointerleave", () => { pointer = null; updateCursor(); });
+
+// --- tools, buttons, keys --------------------------------------------------------------------------------
+
+function setTool(tool) {
+  state.tool = tool;
+  el.brush.setAttribute("aria-pressed", String(tool === "brush"));
+  el.eraser.setAttribute("aria-pressed", String(tool === "eraser"));
+  updateCursor();
+}
+
+function setSize(v) {
+  el.size.value = String(v);
+  el.sizeOut.textContent = el.size.value;
+  updateCursor();
+}
+
+function download(blob, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob); a.download = name;
+  document.body.appendChild(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+el.open.addEventListener("click", () => el.fileInput.click());
+el.loadMask.addEventListener("click", () => el.maskInput.click());
+el.fileInput.addEventListener("change", () => { openImage(el.fileInput.files[0]); el.fileInput.value = ""; });
+el.maskInput.addEventListener("change", () => { openMask(el.maskInput.files[0]); el.maskInput.value = ""; });
+el.brush.addEventListener("click", () => setTool("brush"));
+el.eraser.addEventListener("click", () => setTool("eraser"));
+el.size.addEventListener("input", () => setSize(el.size.value));
+el.undo.addEventListener("click", undo);
+el.redo.addEventListener("click", redo);
+el.clear.addEventListener("click", () => { if (state.current) { push({ type: "clear" }); clearMask(); setStatus("Mask cleared."); } });
+el.fill.addEventListener("click", fill);
+el.compare.addEventListener("click", () => setComparing(!state.comparing));
+el.errorClose.addEventListener("click", hideError);
+el.downloadResult.addEventListener("click", () => {
+  if (state.lastFill) download(state.current.blob, `${state.base.name}-filled.png`);
+});
+el.downloadMask.addEventListener("click", async () => {
+  // The painted mask; once a fill has cleared it, the mask of that fill.
+  const { blob, holes } = await maskPng();
+  download(holes || !state.lastFill ? blob : state.lastFill.maskBlob, `${state.base.name}-mask.png`);
+});
+
+document.addEventListener("keydown", (ev) => {
+  const mod = ev.ctrlKey || ev.metaKey; const key = ev.key.toLowerCase();
+  if (mod && key === "z") { ev.preventDefault(); ev.shiftKey ? redo() : undo(); return; }
+  if (mod && key === "y") { ev.preventDefault(); redo(); return; }
+  if (mod || ev.altKey || !state.current) return;
+  if (key === "b") setTool("brush");
+  else if (key === "e") setTool("eraser");
+  else if (key === "c") setComparing(!state.comparing);
+  else if (key === "[") setSize(Math.max(4, Number(el.size.value) - 4));
+  else if (key === "]") setSize(Math.min(160, Number(el.size.value) + 4));
+  else if (key === "escape") { hideError(); if (state.comparing) setComparing(false); }
+});
+
+// Drag and drop anywhere on the page.
+let dragDepth = 0;
+window.addEventListener("dragenter", (ev) => { ev.preventDefault(); dragDepth++; el.dropOverlay.hidden = false; });
+window.addEventListener("dragleave", () => { if (--dragDepth <= 0) { dragDepth = 0; el.dropOverlay.hidden = true; } });
+window.addEventListener("dragover", (ev) => ev.preventDefault());
+window.addEventListener("drop", (ev) => {
+  ev.preventDefault(); dragDepth = 0; el.dropOverlay.hidden = true;
+  const file = [...(ev.dataTransfer?.files || [])].find((f) => f.type.startsWith("image/")) || ev.dataTransfer?.files[0];
+  if (file) openImage(file);
+});
+new ResizeObserver(layout).observe(el.workspace);
+
+// Model name and limits from the server.
+fetch("/api/health").then((r) => r.json()).then((h) => {
+  state.limits = h; state.model = h.model;
+  el.modelName.textContent = `model: ${h.model}`;
+}).catch(() => { el.modelName.textContent = "server not reachable"; });
+
+setSize(el.size.value);
+refresh();

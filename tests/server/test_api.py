@@ -1,0 +1,326 @@
+"""The server's API with FastAPI's test client: good requests, bad ones, limits and bounded concurrency.
+
+The model is OpenCV's Telea method (fast, no weights) unless the test is about the model itself.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import socket
+import struct
+import threading
+import zlib
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from typer.testing import CliRunner
+
+from inpaintkit.server import ServerSettings, create_app
+
+
+def png(a: np.ndarray, mode: str | None = None) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(a, mode=mode).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def decode(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    """A 48x64 picture with structure (gradients + a bright square), uint8 RGB."""
+    y, x = np.mgrid[0:48, 0:64]
+    img = np.stack([x * 4, y * 5, (x + y) * 2], axis=-1).astype(np.uint8)
+    img[10:20, 40:55] = 250
+    return img
+
+
+@pytest.fixture(scope="module")
+def hole() -> np.ndarray:
+    m = np.zeros((48, 64), np.uint8)
+    m[14:30, 18:34] = 255
+    return m
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    return TestClient(create_app("telea", max_upload_mb=1, max_pixels=200_000))
+
+
+def post(client, image: bytes, mask: bytes):
+    return client.post("/api/inpaint", files={"image": ("photo.png", image, "image/png"),
+                                              "mask": ("mask.png", mask, "image/png")})
+
+
+# --- good requests -------------------------------------------------------------------------------
+
+
+def test_multipart_fill_changes_only_the_hole(client, photo, hole):
+    r = post(client, png(photo), png(hole))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "image/png"
+    assert r.headers["x-inpaint-model"] == "telea"
+    assert int(r.headers["x-inpaint-ms"]) >= 0
+    out = decode(r.content)
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    known = hole == 0
+    assert np.array_equal(out[known], photo[known])  # known pixels bit-identical
+    assert np.abs(out[~known].astype(int) - photo[~known]).mean() > 5  # the hole was really filled
+
+
+def test_json_base64_and_data_url_give_the_multipart_result(client, photo, hole):
+    ref = post(client, png(photo), png(hole)).content
+    b64 = base64.b64encode(png(photo)).decode()
+    mask_url = "data:image/png;base64," + base64.b64encode(png(hole)).decode()
+    r = client.post("/api/inpaint", json={"image": b64, "mask": mask_url})
+    assert r.status_code == 200, r.text
+    assert np.array_equal(decode(r.content), decode(ref))
+
+
+def test_transparent_brush_layer_mask_uses_alpha(client, photo, hole):
+    layer = np.zeros((48, 64, 4), np.uint8)
+    layer[..., 0] = 255  # red brush colour everywhere: only the alpha says where the hole is
+    layer[..., 3] = hole
+    a = decode(post(client, png(photo), png(layer)).content)
+    b = decode(post(client, png(photo), png(hole)).content)
+    assert np.array_equal(a, b)
+
+
+def test_grey_photo_comes_back_grey(client, photo, hole):
+    grey = photo[..., 1].copy()
+    r = post(client, png(grey), png(hole))
+    assert r.status_code == 200, r.text
+    out = decode(r.content)
+    assert out.shape == grey.shape
+    assert np.array_equal(out[hole == 0], grey[hole == 0])
+
+
+def test_upload_over_the_spool_size_is_read_from_disk():
+    noise = np.random.default_rng(1).integers(0, 256, (720, 720, 3), dtype=np.uint8)
+    data = png(noise)
+    assert len(data) > 1024 * 1024  # Starlette keeps parts up to 1 MB in memory, larger ones on disk
+    m = np.zeros((720, 720), np.uint8)
+    m[300:340, 100:600] = 255
+    r = post(TestClient(create_app("telea")), data, png(m))
+    assert r.status_code == 200, r.text
+    out = decode(r.content)
+    assert np.array_equal(out[m == 0], noise[m == 0]) and not np.array_equal(out[m > 0], noise[m > 0])
+
+
+def test_alpha_channel_is_kept(client, photo, hole):
+    rgba = np.dstack([photo, np.full(photo.shape[:2], 200, np.uint8)])
+    r = post(client, png(rgba), png(hole))
+    assert r.status_code == 200, r.text
+    out = decode(r.content)
+    assert out.shape == rgba.shape and (out[..., 3] == 200).all()
+    assert np.array_equal(out[hole == 0], rgba[hole == 0])
+    assert not np.array_equal(out[hole > 0, :3], photo[hole > 0])
+
+
+def test_health_models_page_and_docs(client):
+    h = client.get("/api/health").json()
+    assert h["status"] == "ok" and h["model"] == "telea" and h["pending"] == 0
+    assert h["max_pixels"] == 200_000 and h["max_upload_mb"] == 1
+    m = client.get("/api/models").json()
+    assert m["loaded"] == "telea"
+    assert {"name": "telea", "kind": "classical"} in m["models"]
+    page = client.get("/")
+    assert page.status_code == 200 and "Fill" in page.text and "/static/app.js" in page.text
+    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/static/style.css").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger-ui-bundle.js" in docs.text
+    assert "https://" not in docs.text and "http://" not in docs.text  # no CDN: the docs work offline
+    body = client.get("/openapi.json").json()["paths"]["/api/inpaint"]["post"]["requestBody"]["content"]
+    assert {"multipart/form-data", "application/json"} <= set(body)
+
+
+# --- bad requests --------------------------------------------------------------------------------
+
+
+def detail(r) -> str:
+    body = r.json()
+    assert isinstance(body["detail"], str), body
+    return body["detail"]
+
+
+def test_not_an_image_is_415(client, hole):
+    r = post(client, b"this is a text file, not a picture", png(hole))
+    assert r.status_code == 415
+    assert detail(r).startswith("image: not an image")
+
+
+def test_damaged_or_empty_files_are_422(client, photo, hole):
+    noise = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    data = png(noise)
+    r = post(client, data[: len(data) // 2], png(hole))  # a PNG cut short: the header is fine, the data is not
+    assert r.status_code == 422 and detail(r).startswith("image: ")
+    r = post(client, png(photo), b"")
+    assert r.status_code == 422 and detail(r) == "mask: the file is empty"
+
+
+def test_size_mismatch_is_422_with_both_sizes(client, photo, hole):
+    r = post(client, png(photo), png(hole[:40, :50]))
+    assert r.status_code == 422
+    assert detail(r) == "mask is 50x40 pixels but the image is 64x48; they must be the same size"
+
+
+def test_empty_and_full_masks_are_422(client, photo, hole):
+    r = post(client, png(photo), png(np.zeros_like(hole)))
+    assert r.status_code == 422 and "mask marks no hole" in detail(r)
+    r = post(client, png(photo), png(np.full_like(hole, 255)))
+    assert r.status_code == 422 and "whole image" in detail(r)
+
+
+def test_malformed_requests_are_explained(client, photo):
+    r = client.post("/api/inpaint", files={"image": ("p.png", png(photo), "image/png")})
+    assert r.status_code == 422 and "'mask' is missing" in detail(r)
+    r = client.post("/api/inpaint", data={"image": "x", "mask": "y"}, files={"other": ("o", b"1")})
+    assert r.status_code == 422 and "must be a file" in detail(r)
+    r = client.post("/api/inpaint", content=b"raw bytes", headers={"content-type": "application/octet-stream"})
+    assert r.status_code == 415 and "multipart/form-data" in detail(r)
+    r = client.post("/api/inpaint", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "not valid JSON" in detail(r)
+    r = client.post("/api/inpaint", json={"image": "aGVsbG8="})
+    assert r.status_code == 422 and detail(r).startswith("JSON mask: Field required")
+    r = client.post("/api/inpaint", json={"image": "%%%not base64%%%", "mask": "aGVsbG8="})
+    assert r.status_code == 422 and detail(r) == "image: not valid base64"
+
+
+# --- limits --------------------------------------------------------------------------------------
+
+
+def test_body_over_the_cap_is_413(client):
+    big = b"\0" * (1024 * 1024 + 1)  # the client's cap is 1 MB
+    r = client.post("/api/inpaint", files={"image": ("a.png", big), "mask": ("m.png", b"x")})
+    assert r.status_code == 413 and "limit of 1.0 MB" in detail(r)
+
+
+def test_streamed_body_without_length_is_cut_at_the_cap(client):
+    def chunks():  # chunked transfer: no Content-Length, the cap is counted while reading
+        for _ in range(40):
+            yield b"\0" * 65536
+
+    r = client.post("/api/inpaint", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "limit" in detail(r)
+
+
+def test_too_many_pixels_is_413_before_decoding(client, hole):
+    r = post(client, png(np.zeros((500, 500, 3), np.uint8)), png(hole))  # 250,000 > 200,000
+    assert r.status_code == 413 and "over this server's limit of 200,000" in detail(r)
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims width x height pixels (a decompression bomb's shape)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def test_decompression_bomb_is_refused(photo, hole):
+    app = create_app("telea", max_pixels=10**9)  # even with a huge own limit, Pillow's bomb check holds
+    r = post(TestClient(app), _png_header_only(100_000, 100_000), png(hole))
+    assert r.status_code == 413 and "too many pixels" in detail(r)
+
+
+# --- concurrency ---------------------------------------------------------------------------------
+
+
+class GatedModel:
+    """A model whose fill waits for a gate, recording how many fills overlap."""
+
+    name = "gated"
+
+    def __init__(self):
+        self.gate = threading.Event()
+        self.lock = threading.Lock()
+        self.running = self.peak = self.calls = 0
+
+    def fill(self, image, mask):
+        with self.lock:
+            self.running += 1
+            self.calls += 1
+            self.peak = max(self.peak, self.running)
+        self.gate.wait(10)
+        with self.lock:
+            self.running -= 1
+        return image.clone()
+
+
+def test_bounded_concurrency_queue_and_free_event_loop(photo, hole):
+    import httpx2
+
+    model = GatedModel()
+    app = create_app(model, max_concurrency=1, max_pending=3)
+    files = lambda: {"image": ("p.png", png(photo), "image/png"), "mask": ("m.png", png(hole), "image/png")}  # noqa: E731
+
+    async def scenario():
+        async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://test") as c:
+            queued = [asyncio.create_task(c.post("/api/inpaint", files=files())) for _ in range(3)]
+            for _ in range(500):  # wait until the first fill is inside the model
+                if model.calls:
+                    break
+                await asyncio.sleep(0.01)
+            health = (await c.get("/api/health")).json()  # answered while the model is busy
+            refused = await c.post("/api/inpaint", files=files())
+            model.gate.set()
+            done = await asyncio.gather(*queued)
+            return health, refused, done
+
+    health, refused, done = asyncio.run(scenario())
+    assert health["pending"] == 3
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "2"
+    assert "server busy" in refused.json()["detail"]
+    assert [r.status_code for r in done] == [200, 200, 200]
+    assert model.calls == 3 and model.peak == 1  # one fill at a time
+
+
+def test_model_is_loaded_once_at_start_up():
+    with pytest.raises(KeyError, match="unknown model 'no-such-model'"):
+        create_app("no-such-model")
+    with pytest.raises(TypeError, match="object with .fill"):
+        create_app(object())
+    with pytest.raises(ValueError):  # pydantic's ValidationError is a ValueError
+        create_app("telea", max_concurrency=0)
+
+
+# --- the serve command ---------------------------------------------------------------------------
+
+
+def test_settings_bind_loopback_by_default():
+    s = ServerSettings()
+    assert (s.host, s.port, s.model) == ("127.0.0.1", 8080, None)
+
+
+def test_serve_command_defaults_are_the_settings_defaults():
+    import inspect
+
+    from inpaintkit.cli import serve_cmd
+
+    params = inspect.signature(serve_cmd).parameters
+    for name in ("host", "port", "model", "max_upload_mb", "max_pixels", "max_concurrency"):
+        assert params[name].default.default == ServerSettings.model_fields[name].default, name
+
+
+def test_serve_command_reports_user_errors_in_one_line():
+    from inpaintkit.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["serve", "--model", "no-such-model"])
+    assert r.exit_code == 2 and "error: unknown model 'no-such-model'" in r.output
+    r = runner.invoke(app, ["serve", "--port", "70000"])
+    assert r.exit_code == 2 and "error: --port:" in r.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = runner.invoke(app, ["serve", "--model", "telea", "--port", str(port)])
+    assert r.exit_code == 2 and f"error: cannot listen on 127.0.0.1:{port}" in r.output
+    assert "Traceback" not in r.output

@@ -1,0 +1,344 @@
+"""The page in a real browser: Playwright drives Debian's headless Chromium against the server on loopback.
+
+Set-up (as root, Debian): ``apt-get install -y --no-install-recommends chromium``; the Python ``playwright``
+package comes with the test extras. Playwright's own browser download is never used: Chromium is launched
+from ``/usr/bin/chromium``. Without either, these tests skip with the reason.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from inpaintkit.models import create_model
+from inpaintkit.server import bind, create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+if not CHROMIUM.exists():
+    pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)",
+                allow_module_level=True)
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # pragma: no cover
+    pytest.skip("browser tests need the Python package playwright (pip install -e '.[test]')",
+                allow_module_level=True)
+
+
+class GatedTelea:
+    """OpenCV Telea behind a gate the test can close, to see the page's busy state."""
+
+    name = "telea"
+
+    def __init__(self):
+        self.inner = create_model("telea")
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def fill(self, image, mask):
+        self.gate.wait(30)
+        return self.inner.fill(image, mask)
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The app under uvicorn on a free loopback port, in a thread of this process."""
+    import uvicorn
+
+    model = GatedTelea()
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(model), log_level="warning"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the server did not start")
+        time.sleep(0.05)
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", model=model)
+    srv.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    ctx = browser.new_context(viewport={"width": 1100, "height": 760}, accept_downloads=True)
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(server.url)
+    pg.wait_for_function("document.getElementById('model-name').textContent === 'model: telea'")
+    yield pg
+    ctx.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory) -> tuple[Path, np.ndarray]:
+    """A 160x120 synthetic photo with structure, as a PNG file."""
+    y, x = np.mgrid[0:120, 0:160]
+    img = np.stack([x * 1.5, y * 2, 255 - x], axis=-1).astype(np.uint8)
+    img[(x // 20 + y // 20) % 2 == 0] //= 2  # a checkerboard so a fill visibly differs
+    path = tmp_path_factory.mktemp("photo") / "photo.png"
+    Image.fromarray(img).save(path)
+    return path, img
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def to_screen(page, x: float, y: float) -> tuple[float, float]:
+    """Image pixel (x, y) -> page coordinates of the displayed (scaled) image."""
+    box = page.locator("#stage").bounding_box()
+    width = page.evaluate("document.getElementById('image-canvas').width")
+    s = box["width"] / width
+    return box["x"] + (x + 0.5) * s, box["y"] + (y + 0.5) * s
+
+
+def paint(page, points: list[tuple[float, float]]) -> None:
+    """One mouse stroke through image pixels ``points``."""
+    page.mouse.move(*to_screen(page, *points[0]))
+    page.mouse.down()
+    for p in points[1:]:
+        page.mouse.move(*to_screen(page, *p), steps=10)
+    page.mouse.up()
+
+
+def open_photo(page, path: Path) -> None:
+    """Click "Open image…" and pick ``path`` in the file chooser."""
+    with page.expect_file_chooser() as chooser:
+        page.click("#open")
+    chooser.value.set_files(str(path))
+    page.wait_for_selector("#stage:not([hidden])")
+
+
+def fill(page, expect_fills: int) -> None:
+    page.click("#fill")
+    page.wait_for_function(f"document.body.dataset.fills === '{expect_fills}' && document.body.dataset.busy === 'false'")
+
+
+def download(page, button: str) -> np.ndarray:
+    with page.expect_download() as d:
+        page.click(button)
+    return np.asarray(Image.open(d.value.path()).convert("RGB" if button == "#download-result" else "L"))
+
+
+def canvas_pixels(page, canvas_id: str) -> np.ndarray:
+    url = page.evaluate(f"document.getElementById('{canvas_id}').toDataURL('image/png')")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+
+
+def painted(page) -> np.ndarray:
+    """The mask as painted on the page: bool [H,W] from the overlay canvas' alpha (> 127 = hole)."""
+    return canvas_pixels(page, "mask-canvas")[..., 3] > 127
+
+
+# --- tests ---------------------------------------------------------------------------------------
+
+
+def test_paint_fill_changes_only_the_painted_area_and_downloads(page, photo):
+    path, img = photo
+    open_photo(page, path)
+    assert np.array_equal(canvas_pixels(page, "image-canvas")[..., :3], img)  # shown pixel for pixel
+    paint(page, [(20, 30), (80, 35), (130, 30)])
+    paint(page, [(60, 80), (62, 105)])
+    mask_shown = painted(page)
+    fill(page, 1)
+
+    result = download(page, "#download-result")
+    mask = download(page, "#download-mask") > 127  # the mask the fill used
+    assert result.shape == img.shape and mask.shape == img.shape[:2]
+    assert np.array_equal(mask, mask_shown)
+    # the strokes are where the mouse went, and nowhere else
+    assert mask[32, 20:131].all() and mask[80:106, 61].all()  # brush: 36 px on screen = 9 image px here
+    assert not mask[60, :].any() and not mask[:, 150:].any()
+    assert 0.05 < mask.mean() < 0.5
+    # the returned image differs from the input only inside the painted area
+    assert np.array_equal(result[~mask], img[~mask])
+    assert np.abs(result[mask].astype(int) - img[mask]).mean() > 3
+    # the page now shows the result, with an empty mask for the next edit
+    assert np.array_equal(canvas_pixels(page, "image-canvas")[..., :3], result)
+    assert not painted(page).any()
+
+
+def test_undo_redo_with_buttons_and_shortcuts(page, photo):
+    path, img = photo
+    open_photo(page, path)
+    paint(page, [(30, 60), (120, 60)])
+    one = painted(page)
+    assert one.any()
+    paint(page, [(75, 10), (75, 110)])
+    two = painted(page)
+    assert two.sum() > one.sum()
+
+    page.keyboard.press("Control+z")
+    assert np.array_equal(painted(page), one)
+    page.keyboard.press("Control+Shift+z")
+    assert np.array_equal(painted(page), two)
+    page.click("#undo")
+    page.keyboard.press("Control+y")
+    assert np.array_equal(painted(page), two)
+
+    page.click("#tool-eraser")  # erase a part, then undo the eraser stroke
+    paint(page, [(60, 0), (90, 119)])
+    assert painted(page).sum() < two.sum()
+    page.click("#undo")
+    assert np.array_equal(painted(page), two)
+    page.click("#tool-brush")
+
+    fill(page, 1)  # undo a fill: the photo and its mask come back; redo: the result again
+    filled = canvas_pixels(page, "image-canvas")[..., :3]
+    assert not np.array_equal(filled, img)
+    page.keyboard.press("Control+z")
+    assert np.array_equal(canvas_pixels(page, "image-canvas")[..., :3], img)
+    assert np.array_equal(painted(page), two)
+    page.click("#redo")
+    assert np.array_equal(canvas_pixels(page, "image-canvas")[..., :3], filled)
+
+    page.click("#clear")
+    assert not painted(page).any()
+    page.keyboard.press("Control+z")
+    assert not painted(page).any()  # the fill had emptied the mask already
+    assert page.locator("#redo").is_enabled()
+
+
+def test_compare_and_fill_again_on_the_result(page, photo):
+    path, img = photo
+    open_photo(page, path)
+    assert page.locator("#compare").is_disabled()
+    paint(page, [(20, 20), (60, 20)])
+    fill(page, 1)
+    first = canvas_pixels(page, "image-canvas")[..., :3]
+
+    page.click("#compare")
+    assert page.locator("#before-canvas").is_visible() and page.locator("#compare-line").is_visible()
+    assert np.array_equal(canvas_pixels(page, "before-canvas")[..., :3], img)
+    page.mouse.move(*to_screen(page, 40, 60))  # the divider follows the pointer
+    left = page.evaluate("parseFloat(document.getElementById('compare-line').style.left)")
+    assert abs(left - 100 * 40.5 / 160) < 2
+    assert page.locator("#fill").is_disabled()
+    page.keyboard.press("c")
+    assert page.locator("#before-canvas").is_hidden()
+
+    paint(page, [(100, 90), (140, 95)])  # iterative editing: the second fill starts from the first result
+    fill(page, 2)
+    second = download(page, "#download-result")
+    mask2 = download(page, "#download-mask") > 127
+    assert mask2[92, 110:131].all() and not mask2[20, :].any()
+    assert np.array_equal(second[~mask2], first[~mask2])
+    assert not np.array_equal(second[~mask2], img[~mask2])  # the first fill is kept
+
+
+def test_busy_state_and_server_error_are_shown(page, photo, server, tmp_path):
+    path, img = photo
+    open_photo(page, path)
+    page.click("#fill")  # nothing painted: the page says so and sends nothing
+    expect(page.locator("#error-text")).to_contain_text("Nothing to fill")
+    assert page.locator("#error").is_visible() and page.evaluate("document.body.dataset.busy") == "false"
+
+    paint(page, [(20, 20), (60, 20)])
+    server.model.gate.clear()
+    try:
+        page.click("#fill")
+        page.wait_for_selector("#busy", state="visible")
+        assert page.locator("#error").is_hidden()
+        assert page.locator("#fill").is_disabled() and page.locator("#fill").text_content() == "Filling…"
+        assert page.evaluate("document.body.getAttribute('aria-busy')") == "true"
+    finally:
+        server.model.gate.set()
+    page.wait_for_selector("#busy", state="hidden")
+    assert page.locator("#fill").is_enabled()
+
+    full = tmp_path / "full.png"  # a mask file that covers everything: the server refuses it (422)
+    Image.fromarray(np.full(img.shape[:2], 255, np.uint8)).save(full)
+    page.set_input_files("#mask-input", str(full))
+    expect(page.locator("#status")).to_contain_text("Mask full.png")
+    page.click("#fill")
+    page.wait_for_selector("#error:not([hidden])")
+    text = page.locator("#error-text").text_content()
+    assert "(422)" in text and "whole image" in text
+    assert page.locator("#fill").is_enabled()  # not stuck busy
+
+    small = tmp_path / "small.png"  # a mask of another size is refused by the page itself
+    Image.fromarray(np.full((10, 10), 255, np.uint8)).save(small)
+    page.set_input_files("#mask-input", str(small))
+    expect(page.locator("#error-text")).to_contain_text("The mask is 10x10 but the image is 160x120")
+    page.click("#error-close")
+    assert page.locator("#error").is_hidden()
+
+
+def test_mask_file_instead_of_painting(page, photo, tmp_path):
+    path, img = photo
+    open_photo(page, path)
+    hole = np.zeros(img.shape[:2], np.uint8)
+    hole[40:70, 50:90] = 255
+    mpath = tmp_path / "mask.png"
+    Image.fromarray(hole).save(mpath)
+    with page.expect_file_chooser() as chooser:
+        page.click("#load-mask")
+    chooser.value.set_files(str(mpath))
+    expect(page.locator("#status")).to_contain_text("Mask mask.png: 1,200 pixels to fill")
+    assert np.array_equal(painted(page), hole > 127)
+    fill(page, 1)
+    result = download(page, "#download-result")
+    assert np.array_equal(result[hole == 0], img[hole == 0])
+    assert not np.array_equal(result[hole > 0], img[hole > 0])
+
+
+def test_drop_a_photo_on_the_page(page, photo):
+    path, img = photo
+    data = base64.b64encode(path.read_bytes()).decode()
+    page.evaluate("""(b64) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], "dropped.png", {type: "image/png"}));
+        window.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+    }""", data)
+    page.wait_for_selector("#stage:not([hidden])")
+    expect(page.locator("#status")).to_contain_text("dropped.png: 160x120")
+    assert np.array_equal(canvas_pixels(page, "image-canvas")[..., :3], img)
+
+
+def test_rotated_jpeg_mask_lines_up(page, photo, tmp_path):
+    """A JPEG with EXIF orientation 6 is shown upright; the mask painted on it fits the server's upright read."""
+    from PIL import ImageOps
+
+    _, img = photo
+    jpg = tmp_path / "rotated.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 160x120, displayed rotated 90 degrees clockwise: 120x160
+    Image.fromarray(img).save(jpg, quality=95, exif=exif)
+    upright = np.asarray(ImageOps.exif_transpose(Image.open(jpg)).convert("RGB"))
+    assert upright.shape == (160, 120, 3)
+    open_photo(page, jpg)
+    assert page.evaluate("[document.getElementById('image-canvas').width, document.getElementById('image-canvas').height]") == [120, 160]
+    paint(page, [(30, 40), (90, 40)])
+    fill(page, 1)
+    result = download(page, "#download-result")
+    mask = download(page, "#download-mask") > 127
+    assert result.shape == upright.shape and mask[40, 30:91].all()
+    assert np.array_equal(result[~mask], upright[~mask])
+
+
+def test_api_docs_render_offline(page, server):
+    page.goto(server.url + "docs")
+    expect(page.get_by_text("/api/inpaint", exact=True).first).to_be_visible(timeout=15000)

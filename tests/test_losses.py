@@ -1,0 +1,197 @@
+"""Training losses on tiny tensors with values worked out by hand, and the SN-PatchGAN discriminator."""
+from __future__ import annotations
+
+import doctest
+import importlib
+import math
+
+import pytest
+import torch
+
+from inpaintkit.losses import GAN_TERMS, RECON_TERMS, d_loss, feature_matching_loss, g_adv_loss, reconstruction_loss
+from inpaintkit.models.discriminators import SNPatchGAN, create_discriminator
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def two_by_two():
+    """pred = 0 everywhere; target [1,3,2,2]; one hole pixel at (0,0) whose channels are 0.3, 0.6, 0.9."""
+    target = torch.tensor([[[0.3, 0.1], [0.2, 0.4]],
+                           [[0.6, 0.5], [0.7, 0.8]],
+                           [[0.9, 1.0], [0.0, 0.6]]]).unsqueeze(0)  # [1,3,2,2]
+    mask = torch.tensor([[1.0, 0.0], [0.0, 0.0]]).view(1, 1, 2, 2)
+    return torch.zeros_like(target), target, mask
+
+
+def test_reconstruction_terms_known_values():
+    pred, target, mask = two_by_two()
+    total, terms = reconstruction_loss(pred, target, mask, {"l1_hole": 2.0, "l1_valid": 1.0, "mse_hole": 1.0, "mse": 0.5})
+    assert set(terms) == {"l1_hole", "l1_valid", "mse_hole", "mse"}
+    l1_hole = (0.3 + 0.6 + 0.9) / 3  # 0.6
+    l1_valid = (0.1 + 0.2 + 0.4 + 0.5 + 0.7 + 0.8 + 1.0 + 0.0 + 0.6) / 9  # 0.4777...
+    mse_hole = (0.09 + 0.36 + 0.81) / 3  # 0.42
+    mse = float((target**2).mean())
+    for k, v in {"l1_hole": l1_hole, "l1_valid": l1_valid, "mse_hole": mse_hole, "mse": mse}.items():
+        assert float(terms[k]) == pytest.approx(v, rel=1e-6), k
+    assert float(total) == pytest.approx(2 * l1_hole + l1_valid + mse_hole + 0.5 * mse, rel=1e-6)
+
+
+def test_hole_l1_is_weighted_by_the_hole_only():
+    pred, target, mask = two_by_two()
+    pred = pred.clone()
+    pred[..., 0, 1] = 5.0  # a large error on a known pixel does not move the hole term
+    _, terms = reconstruction_loss(pred, target, mask, {"l1_hole": 1.0})
+    assert set(terms) == {"l1_hole"}  # terms with no weight are not computed
+    assert float(terms["l1_hole"]) == pytest.approx(0.6, rel=1e-6)
+
+
+def test_hole_l1_averages_over_the_batch_holes():
+    """Two images, holes of 1 and 3 pixels: the mean is over the 4 hole pixels, not a mean of means."""
+    pred = torch.zeros(2, 3, 2, 2)
+    target = torch.ones(2, 3, 2, 2)
+    target[1] = 3.0
+    mask = torch.zeros(2, 1, 2, 2)
+    mask[0, 0, 0, 0] = 1
+    mask[1, 0, :, :] = 1
+    mask[1, 0, 1, 1] = 0
+    _, terms = reconstruction_loss(pred, target, mask, {"l1_hole": 1.0})
+    assert float(terms["l1_hole"]) == pytest.approx((1 * 1 + 3 * 3) / 4)
+
+
+def test_per_image_hole_l1_weighs_every_image_with_a_hole_alike():
+    """Holes of 1 pixel (error 1) and 3 pixels (error 3), and an image with no hole: (1 + 3) / 2, not 10 / 4."""
+    pred = torch.zeros(3, 3, 2, 2)
+    target = torch.ones(3, 3, 2, 2)
+    target[1] = 3.0
+    target[2] = 7.0  # no hole in image 2: it does not count
+    mask = torch.zeros(3, 1, 2, 2)
+    mask[0, 0, 0, 0] = 1
+    mask[1, 0, :, :] = 1
+    mask[1, 0, 1, 1] = 0
+    _, terms = reconstruction_loss(pred, target, mask, {"l1_hole_img": 1.0, "l1_hole": 1.0})
+    assert float(terms["l1_hole_img"]) == pytest.approx(2.0)
+    assert float(terms["l1_hole"]) == pytest.approx(2.5)
+    _, terms = reconstruction_loss(pred, target, torch.zeros_like(mask), {"l1_hole_img": 1.0})
+    assert float(terms["l1_hole_img"]) == 0.0
+
+
+def test_empty_hole_gives_zero_not_nan():
+    pred, target, _ = two_by_two()
+    total, terms = reconstruction_loss(pred, target, torch.zeros(1, 1, 2, 2), {"l1_hole": 1.0, "mse_hole": 1.0})
+    assert float(terms["l1_hole"]) == 0.0 and float(terms["mse_hole"]) == 0.0 and float(total) == 0.0
+
+
+def test_reconstruction_gradient_flows_only_through_holes():
+    pred, target, mask = two_by_two()
+    pred.requires_grad_(True)
+    total, _ = reconstruction_loss(pred, target, mask, {"l1_hole": 1.0})
+    total.backward()
+    assert (pred.grad[..., 0, 0] != 0).all()
+    assert (pred.grad * (1 - mask) == 0).all()
+
+
+def test_unknown_term_names_raise():
+    pred, target, mask = two_by_two()
+    with pytest.raises(ValueError, match=r"unknown loss terms \['l2'\]") as e:
+        reconstruction_loss(pred, target, mask, {"l1_hole": 1.0, "l2": 1.0})
+    assert "\n" not in str(e.value)
+    for name in RECON_TERMS + GAN_TERMS:
+        assert name in str(e.value)
+
+
+def test_gan_weights_are_accepted_by_the_reconstruction_loss():
+    pred, target, mask = two_by_two()
+    total, terms = reconstruction_loss(pred, target, mask, {"l1_hole": 1.0, "adv": 0.01, "fm": 1.0})
+    assert set(terms) == {"l1_hole"}  # adv/fm are the trainer's job
+    assert float(total) == pytest.approx(0.6, rel=1e-6)
+
+
+def test_hinge_known_values():
+    real = torch.tensor([2.0, 0.0])
+    fake = torch.tensor([-2.0, 0.5])
+    # relu(1 - real) = [0, 1] -> 0.5; relu(1 + fake) = [0, 1.5] -> 0.75
+    assert float(d_loss(real, fake, "hinge")) == pytest.approx(1.25)
+    assert float(g_adv_loss(fake, "hinge")) == pytest.approx(0.75)  # -mean(fake)
+
+
+def test_nsgan_known_values():
+    real = torch.zeros(3)
+    fake = torch.tensor([0.0, 0.0, 0.0])
+    assert float(d_loss(real, fake, "nsgan")) == pytest.approx(2 * math.log(2))
+    assert float(g_adv_loss(fake, "nsgan")) == pytest.approx(math.log(2))
+    big = torch.tensor([30.0])  # a confident D: real at +30 costs ~0, a fake at +30 costs ~30
+    assert float(d_loss(big, big, "nsgan")) == pytest.approx(30.0, rel=1e-6)
+    assert float(g_adv_loss(-big, "nsgan")) == pytest.approx(30.0, rel=1e-6)  # stable, no overflow
+
+
+def test_unknown_gan_loss_raises():
+    with pytest.raises(ValueError, match="valid: hinge, nsgan"):
+        d_loss(torch.zeros(1), torch.zeros(1), "wgan")
+    with pytest.raises(ValueError, match="valid: hinge, nsgan"):
+        g_adv_loss(torch.zeros(1), "lsgan")
+
+
+def test_feature_matching_known_values():
+    real = [torch.ones(1, 2, 2, 2), torch.zeros(1, 4, 1, 1)]
+    fake = [torch.zeros(1, 2, 2, 2), torch.full((1, 4, 1, 1), 3.0)]
+    assert float(feature_matching_loss(real, fake)) == pytest.approx((1.0 + 3.0) / 2)
+    assert float(feature_matching_loss(real, real)) == 0.0
+
+
+def test_feature_matching_does_not_push_the_real_features():
+    real = [torch.ones(1, 2, 2, 2, requires_grad=True)]
+    fake = [torch.zeros(1, 2, 2, 2, requires_grad=True)]
+    feature_matching_loss(real, fake).backward()
+    assert real[0].grad is None and fake[0].grad is not None
+
+
+def test_losses_doctest():
+    assert doctest.testmod(importlib.import_module("inpaintkit.losses")).failed == 0
+
+
+# --- discriminator -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hw", [(64, 64), (32, 48)])
+def test_sn_patchgan_shapes_and_features(hw):
+    torch.manual_seed(0)
+    d = create_discriminator("sn-patchgan", width=8)
+    assert isinstance(d, SNPatchGAN)
+    h, w = hw
+    logits, feats = d(torch.rand(2, 3, h, w), torch.zeros(2, 1, h, w))
+    sizes = [(math.ceil(h / 2**i), math.ceil(w / 2**i)) for i in range(1, 6)]  # 5x5 stride-2 convs, padding 2
+    assert logits.shape == (2, 1, *sizes[-1])  # [2,1,2,2] at 64x64, [2,1,1,2] at 32x48
+    assert [f.shape[1] for f in feats] == [8, 16, 32, 32, 32]  # width * 2^i, capped at 4 * width
+    assert [tuple(f.shape[-2:]) for f in feats] == sizes
+    assert torch.isfinite(logits).all()
+
+
+def test_sn_patchgan_default_widths_and_gradients():
+    d = create_discriminator()
+    assert [layer.out_channels for layer in d.layers] == [64, 128, 256, 256, 256]
+    assert d.layers[0].in_channels == 4  # image + mask
+    logits, feats = d(torch.rand(1, 3, 32, 32), torch.ones(1, 1, 32, 32))
+    assert len(feats) == 5
+    (logits.mean() + sum(f.mean() for f in feats)).backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in d.parameters() if p.requires_grad)
+
+
+def test_sn_patchgan_sees_the_mask():
+    torch.manual_seed(0)
+    d = create_discriminator(width=8).eval()
+    x = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        a, _ = d(x, torch.zeros(1, 1, 32, 32))
+        b, _ = d(x, torch.ones(1, 1, 32, 32))
+    assert not torch.equal(a, b)
+
+
+def test_unknown_discriminator_lists_valid_names():
+    with pytest.raises(ValueError, match="valid names: sn-patchgan"):
+        create_discriminator("patchgan-xl")
