@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test browser clean
 
 $(BIN)/inpaintkit: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,6 +20,9 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+browser:  # Debian's Chromium for the browser tests (needs root); without it those tests skip
+	test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null)
 
 clean:
 	rm -rf $(VENV) demo.png

@@ -7,8 +7,14 @@ requests, the throughput, and the server process's peak memory (``VmHWM`` of /pr
 Exits 1 when any request got a 5xx or an unexpected status. Bounded: every request has a timeout and the
 whole run a deadline; only 127.0.0.1 is contacted.
 
+Slow and stuck clients run alongside the burst: ``--slow-clients`` connections send a good request's body in
+small pieces over ``--slow-seconds`` (and must still get their 200), ``--stuck-clients`` connections send half
+their headers and then nothing until the end. The report counts the burst requests answered while the slow
+clients were still sending: a server that one slow client could block would answer none.
+
     python benchmarks/load_server.py                      # 200 requests, 256x256, bundled default model
     python benchmarks/load_server.py --model telea --size 128 --json out/load.json
+    python benchmarks/load_server.py --slow-clients 4 --slow-seconds 20 --stuck-clients 8
 
 The good requests are scikit-image's astronaut (resized to ``--size``) with generated free-form masks
 (``inpaintkit.masks.MaskGenerator``, "medium"); the bad ones are, in turn: not an image (415), a mask of
@@ -141,6 +147,71 @@ def send(port: int, req: dict, timeout: float, start: threading.Event) -> dict:
             "error": err}
 
 
+def slow_send(port: int, req: dict, seconds: float, timeout: float, start: threading.Event, pieces: int = 20) -> dict:
+    """Send ``req`` over a raw socket with its body cut in ``pieces`` spread over ``seconds``; read the answer."""
+    start.wait()
+    t0 = time.perf_counter()
+    body = req["body"]
+    head = (f"POST /api/inpaint HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {req['ctype']}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    step = max(1, -(-len(body) // pieces))
+    sent_at, status, err = None, 0, ""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(head)
+            for i in range(0, len(body), step):
+                time.sleep(seconds / pieces)
+                s.sendall(body[i:i + step])
+            sent_at = time.perf_counter()
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
+        err = "" if status == 200 else data[:300].decode("utf-8", "replace")
+    except OSError as e:
+        err = f"{type(e).__name__}: {e}"
+    return {"kind": "slow", "expect": 200, "status": status, "seconds": time.perf_counter() - t0,
+            "sent_at": sent_at, "error": err}
+
+
+def stall(port: int, stop: threading.Event, timeout: float) -> None:
+    """A stuck client: connect, send half of a request's headers, then nothing until ``stop`` is set."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(b"POST /api/inpaint HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-da")
+            stop.wait(timeout)
+    except OSError:
+        pass
+
+
+def run_burst(port: int, reqs: list[dict], concurrency: int, timeout: float, slow: list[dict] = (),
+              slow_seconds: float = 5.0, stuck: int = 0) -> tuple[list[dict], list[dict], float]:
+    """Send ``reqs`` at once from ``concurrency`` threads while ``slow`` requests trickle in and ``stuck``
+    connections stall. Returns (burst results with their finish time ``done_at``, slow results, wall seconds)."""
+    start, stop = threading.Event(), threading.Event()
+
+    def timed(req):
+        r = send(port, req, timeout, start)
+        r["done_at"] = time.perf_counter()
+        return r
+
+    stuck_threads = [threading.Thread(target=stall, args=(port, stop, timeout), daemon=True) for _ in range(stuck)]
+    for t in stuck_threads:
+        t.start()
+    with ThreadPoolExecutor(max_workers=concurrency + len(slow)) as pool:
+        slow_futures = [pool.submit(slow_send, port, r, slow_seconds, timeout, start) for r in slow]
+        futures = [pool.submit(timed, r) for r in reqs]
+        t0 = time.perf_counter()
+        start.set()
+        results = [f.result() for f in futures]
+        wall = time.perf_counter() - t0
+        slow_results = [f.result() for f in slow_futures]
+    stop.set()
+    for t in stuck_threads:
+        t.join(5)
+    return results, slow_results, wall
+
+
 def percentiles(xs: list[float]) -> dict:
     if not xs:
         return {}
@@ -159,6 +230,9 @@ def main(argv=None) -> int:
     ap.add_argument("--max-concurrency", type=int, default=1, help="the server's --max-concurrency")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per request")
     ap.add_argument("--json", type=Path, default=None, help="write the report here as JSON")
+    ap.add_argument("--slow-clients", type=int, default=2, help="clients that send a good request's body slowly")
+    ap.add_argument("--slow-seconds", type=float, default=10.0, help="how long each slow client takes to send its body")
+    ap.add_argument("--stuck-clients", type=int, default=2, help="clients that send half their headers and stall")
     args = ap.parse_args(argv)
     if args.requests < 1 or args.concurrency < 1 or args.size < 16:
         ap.error("--requests and --concurrency must be >= 1, --size >= 16")
@@ -175,13 +249,9 @@ def main(argv=None) -> int:
         print(f"server pid {proc.pid} on 127.0.0.1:{port}, model {health['model']}, "
               f"{rss_ready / 2**20:.0f} MB resident when ready; sending {len(reqs)} requests "
               f"({sum(r['kind'] != 'good' for r in reqs)} bad) from {args.concurrency} threads", flush=True)
-        start = threading.Event()
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-            futures = [pool.submit(send, port, r, args.timeout, start) for r in reqs]
-            start.set()
-            results = [f.result() for f in futures]
-        wall = time.perf_counter() - t0
+        slow = [dict(r, kind="slow") for r in make_requests(args.slow_clients, args.size, 0)]
+        results, slow_results, wall = run_burst(port, reqs, args.concurrency, args.timeout, slow,
+                                                args.slow_seconds, args.stuck_clients)
         peak = proc_status(proc.pid, "VmHWM")
         alive = proc.poll() is None
     finally:
@@ -200,7 +270,13 @@ def main(argv=None) -> int:
     unexpected = [r for r in results if r["status"] != r["expect"]]
     good = [r["seconds"] for r in results if r["kind"] == "good" and r["status"] == 200]
     bad = [r["seconds"] for r in results if r["kind"] != "good"]
+    first_sent = min((r["sent_at"] for r in slow_results if r["sent_at"]), default=None)
+    while_slow = sum(1 for r in results if first_sent is not None and r["done_at"] < first_sent)
+    slow_failed = [r for r in slow_results if r["status"] != 200]
     report = {
+        "slow_clients": len(slow_results), "slow_statuses": [r["status"] for r in slow_results],
+        "slow_seconds": [r["seconds"] for r in slow_results], "answered_while_slow_sending": while_slow,
+        "stuck_clients": args.stuck_clients,
         "requests": len(results), "size": args.size, "model": health["model"], "wall_s": wall,
         "fills_per_s": len(good) / wall, "status_codes": codes, "server_errors_5xx": server_errors,
         "unexpected": len(unexpected), "latency_good": percentiles(good), "latency_bad": percentiles(bad),
@@ -216,13 +292,17 @@ def main(argv=None) -> int:
               f"max {lb['max_ms']:.0f} ms")
     print(f"wall {wall:.1f} s, {report['fills_per_s']:.2f} fills/s; server RSS {rss_ready / 2**20:.0f} MB when ready, "
           f"peak {peak / 2**20:.0f} MB")
-    for r in unexpected[:5]:
+    if slow_results:
+        print(f"slow clients: statuses {report['slow_statuses']}, {while_slow} burst requests answered while they "
+              f"were still sending; {args.stuck_clients} stuck clients")
+    for r in (unexpected + slow_failed)[:5]:
         print(f"  unexpected: {r['kind']}: got {r['status']}, expected {r['expect']}: {r['error']}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
         print(f"wrote {args.json}")
-    return 0 if server_errors == 0 and not unexpected and alive else 1
+    blocked = bool(slow_results) and first_sent is not None and while_slow == 0 and len(results) > 0
+    return 0 if server_errors == 0 and not unexpected and not slow_failed and not blocked and alive else 1
 
 
 if __name__ == "__main__":

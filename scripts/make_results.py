@@ -65,38 +65,47 @@ def parse_limits(items: list[str]) -> dict[str, int]:
 
 def run_dataset(name: str, args, methods: list[str], limits: dict[str, int]) -> bool:
     """Evaluate the methods whose cache is missing or stale; returns True when something ran."""
-    from inpaintkit.evaluate import evaluate_pairs, prepare_pairs, write_json
+    from inpaintkit.data import list_dataset
+    from inpaintkit.evaluate import evaluate_pairs, method_label, prepare_pairs, write_json
 
     folder, split, _ = DATASETS[name]
     out = args.docs / "results" / f"{name}-{args.size}"
     meta = load_json(out / "meta.json", {})
+    n_all = len(list_dataset(args.data_root / folder, split))
     todo = []
     for m in methods:
-        limit = limits.get(m, args.limit)
-        cached = (out / f"{m}.json").is_file() and m in meta and meta[m].get("limit") == limit
+        lab = method_label(m)  # "LABEL=PATH" evaluates a model file under LABEL
+        limit = limits.get(lab, args.limit)
+        if limit is not None and limit >= n_all:
+            limit = None  # the whole set
+        want = n_all if limit is None else limit
+        cached = (out / f"{lab}.json").is_file() and meta.get(lab, {}).get("images") == want
         if args.force or not cached:
             todo.append((m, limit))
         else:
-            print(f"{name}: {m} cached ({out / (m + '.json')}), skipping; --force reruns it")
+            print(f"{name}: {lab} cached ({out / (lab + '.json')}), skipping; --force reruns it")
     # Methods with the same limit share one set of pairs; the largest set is loaded first.
     for limit in sorted({lim for _, lim in todo}, key=lambda x: -(x or 10**9)):
         group = [m for m, lim in todo if lim == limit]
         pairs = prepare_pairs(args.data_root / folder, split, args.data_root / MASKS, args.size, limit)
         for m in group:
-            t0 = time.time()
+            t0, c0 = time.time(), time.process_time()
             res = evaluate_pairs([m], pairs, batch=args.batch, workers=args.workers)
-            write_json(out / f"{m}.json", res)
-            meta[m] = {
+            lab = method_label(m)
+            write_json(out / f"{lab}.json", res)
+            meta[lab] = {
+                "spec": m,
                 "date": dt.date.today().isoformat(),
                 "limit": limit,
                 "images": len(pairs),
                 "wall_s": round(time.time() - t0, 1),
+                "cpu_s": round(time.process_time() - c0, 1),  # this process only (not pool workers)
                 "workers": args.workers,
                 "cpu": cpu_info(),
                 "command": "python scripts/make_results.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             }
             write_json(out / "meta.json", meta)
-            print(f"{name}: {m} done in {meta[m]['wall_s']} s")
+            print(f"{name}: {lab} done in {meta[lab]['wall_s']} s")
     return bool(todo)
 
 
@@ -123,7 +132,9 @@ def draw_grid(name: str, args, methods: list[str]) -> Path:
 
     folder, split, _ = DATASETS[name]
     pairs = prepare_pairs(args.data_root / folder, split, args.data_root / MASKS, args.size, None, progress=False)
-    known = [m for m in methods if m in list_models()]
+    meta = load_json(args.docs / "results" / f"{name}-{args.size}" / "meta.json", {})
+    specs = [meta.get(m, {}).get("spec", m) for m in methods]  # a label evaluated from a file keeps its spec
+    known = [s for s in specs if s in list_models() or ("=" in s and Path(s.partition("=")[2]).is_file())]
     return write_grid(known, pairs, args.docs / "img" / f"{name}-{args.size}.png", n=6)
 
 
@@ -177,6 +188,21 @@ def reference_check(name: str, size: int, results: dict, data_root: Path) -> str
             f"and {ds:.4f} SSIM (reference rounded to 0.001) over all bands.\n")
 
 
+def regenerate_command(docs: Path) -> str:
+    """The one command that reproduces every cached result (methods and their image limits)."""
+    methods, limits = [], {}
+    for d in sorted((docs / "results").glob("*-*")):
+        if d.is_dir():
+            for m, info in load_json(d / "meta.json", {}).items():
+                if m not in methods:
+                    methods.append(m)
+                if info.get("limit"):
+                    limits[m] = max(limits.get(m, 0), info["limit"])
+    methods.sort(key=lambda m: (m not in CLASSICAL, CLASSICAL.index(m) if m in CLASSICAL else m))
+    cmd = "nice -n 10 python scripts/make_results.py --methods " + " ".join(methods or CLASSICAL)
+    return cmd + "".join(f" --method-limit {m}={n}" for m, n in limits.items())
+
+
 def render(args) -> None:
     from inpaintkit.evaluate import format_table, markdown_table
     from inpaintkit.models.registry import list_models, model_kind
@@ -202,7 +228,7 @@ def render(args) -> None:
         "Regenerate (everything cached under `docs/results/` is re-used; `--force` reruns):",
         "",
         "```",
-        "nice -n 10 python scripts/make_results.py --methods " + " ".join(CLASSICAL),
+        regenerate_command(docs),
         "```",
         "",
         "The same numbers for a single method come from "
@@ -234,10 +260,14 @@ def render(args) -> None:
                 lim = info.get("limit")
                 images = info.get("images", results[m]["bands"]["0-10"]["n"])
                 note = f"first {images} images only" if lim else f"all {images} images"
+                share = (f"{100 * info['cpu_s'] / info['wall_s']:.0f} %" if info.get("cpu_s") and info.get("wall_s")
+                         and info.get("workers", 1) == 1 else "?")
                 rows.append([m, kind, training.get(m, "–" if kind == "classical" else "not recorded"), note,
-                             info.get("date", "?"), info.get("cpu", "?"), f"{info.get('wall_s', float('nan')) / 60:.1f}"])
-            lines += ["### Runs", "", markdown_table(["method", "kind", "training cost", "images", "date", "CPU", "wall (min)"],
-                                                     rows, left=6), ""]
+                             info.get("date", "?"), info.get("cpu", "?"), f"{info.get('wall_s', float('nan')) / 60:.1f}", share])
+            lines += ["### Runs", "", markdown_table(["method", "kind", "training cost", "images", "date", "CPU", "wall (min)",
+                                                      "CPU time / wall"], rows, left=6), "",
+                      "`CPU time / wall` near 100 % means the run had a core to itself; far below, other work "
+                      "(training runs) held the CPU and `ms/img` is inflated by the same factor.", ""]
             check = reference_check(name, size, results, args.data_root)
             if check:
                 lines += [check]
@@ -276,19 +306,21 @@ def main(argv=None) -> None:
     p.add_argument("--render-only", action="store_true", help="only rebuild results.md from the cached JSON")
     args = p.parse_args(argv)
 
+    from inpaintkit.data import DatasetError
     from inpaintkit.evaluate import EvalError, check_methods
+    from inpaintkit.images import ImageReadError
 
     try:
         methods = check_methods(args.methods)
-    except EvalError as e:
+        limits = parse_limits(args.method_limit)
+        if not args.render_only:
+            for name in args.datasets:
+                ran = run_dataset(name, args, methods, limits)
+                grid = args.docs / "img" / f"{name}-{args.size}.png"
+                if ran or args.force or not grid.is_file():
+                    print(f"{name}: drawing {draw_grid(name, args, ordered(cached_methods(args.docs, name, args.size)))}")
+    except (EvalError, DatasetError, ImageReadError) as e:
         sys.exit(f"error: {e}")
-    limits = parse_limits(args.method_limit)
-    if not args.render_only:
-        for name in args.datasets:
-            ran = run_dataset(name, args, methods, limits)
-            grid = args.docs / "img" / f"{name}-{args.size}.png"
-            if ran or args.force or not grid.is_file():
-                print(f"{name}: drawing {draw_grid(name, args, ordered(cached_methods(args.docs, name, args.size)))}")
     render(args)
 
 

@@ -16,12 +16,6 @@ from inpaintkit.models import create_model
 SMALL = {"widths": (8, 8, 16), "n_blocks": 2}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def trained_net(seed: int = 0, **kw):

@@ -12,6 +12,8 @@ from inpaintkit.inference import read_picture
 runner = CliRunner()
 
 
+
+
 def _img(h=40, w=56, seed=0, mode="RGB"):
     rng = np.random.default_rng(seed)
     a = (rng.random((h, w, 3)) * 255).astype(np.uint8)

@@ -15,6 +15,8 @@ from inpaintkit.models.registry import create_model
 pytest.importorskip("onnxruntime")
 
 
+
+
 def _small_net():
     """An untrained fillnet-s with a non-zero output layer (so the network, not only push-pull, is compared)."""
     torch.manual_seed(0)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 
 import cv2
 import numpy as np
@@ -14,6 +15,8 @@ from inpaintkit.images import ImageReadError
 from inpaintkit.inference import (EmptyMaskWarning, InpaintError, _orient, fill_file, inpaint, load_filler,
                                   mask_to_bool, plan_crops, read_picture, write_picture)
 from inpaintkit.models.base import run_contract
+
+
 
 
 class Const:
@@ -177,6 +180,27 @@ def test_big_image_small_hole_runs_the_model_on_crops_only():
     assert np.all(out[inner] == 64)  # round(0.25 * 255); at the rim the upsampled fill blends with known pixels
     assert len(f.sizes) == 2 and all(max(s) <= 512 for s in f.sizes)
     assert (128, 128) in f.sizes
+
+
+def test_a_long_thin_hole_is_tiled_at_full_resolution():
+    h, w = 900, 3000
+    hole = np.zeros((h, w), bool)
+    cv2.line(hole.view(np.uint8), (20, 700), (2980, 600), 1, 9)  # a wire across the photo
+    hole[100:400, 200:700] = True  # a thick hole: one reduced crop
+    crops = list(plan_crops(hole, 512))
+    count = np.zeros((h, w), int)
+    for c in crops:
+        count[c.y0:c.y1, c.x0:c.x1] += c.paste
+    assert np.array_equal(count, hole.astype(int))
+    wire = [c for c in crops if c.y0 > 500]
+    assert len(wire) > 5 and all(max(c.y1 - c.y0, c.x1 - c.x0) <= 512 for c in wire)
+    f = Const()
+    out = inpaint(np.zeros((h, w, 3), np.uint8), hole, f)
+    assert np.all(out[500:][hole[500:]] == 128) and not out[~hole].any()  # full resolution: no blending at the rim
+    # the wire's windows reach the network unreduced; the thick hole's window is reduced to 512
+    wire_sizes = Counter((c.y1 - c.y0, c.x1 - c.x0) for c in wire)
+    rest = Counter(f.sizes) - wire_sizes
+    assert len(f.sizes) == len(crops) and sum(rest.values()) == 1 and max(next(iter(rest))) == 512
 
 
 def test_whole_image_path_for_small_images():

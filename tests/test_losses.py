@@ -12,12 +12,6 @@ from inpaintkit.losses import GAN_TERMS, RECON_TERMS, d_loss, feature_matching_l
 from inpaintkit.models.discriminators import SNPatchGAN, create_discriminator
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def two_by_two():

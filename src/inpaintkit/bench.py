@@ -212,8 +212,7 @@ def run_bench(model=None, repeats: int = 7, budget_s: float = 15.0, quick: bool 
 
     from tqdm import tqdm
 
-    from inpaintkit.export import cached_onnx, export_onnx
-    from inpaintkit.inference import load_filler
+    from inpaintkit.export import export_onnx
     from inpaintkit.models.pretrained import load
 
     cases = CASES[:2] if quick else CASES
@@ -353,7 +352,32 @@ def format_markdown(res: dict) -> str:
         "",
     ]
     out += [f"- {line}" for line in targets(res)]
+    out += ["", "## Notes", ""] + [f"- {line}" for line in NOTES]
     return "\n".join(out) + "\n"
+
+
+NOTES = [
+    "**Why onnxruntime is not much faster than eager PyTorch here.** Both run the convolutions on JIT-compiled SIMD "
+    "kernels (oneDNN inside PyTorch, MLAS in onnxruntime), and the convolutions are nearly all of the "
+    "time: a `torch.profiler` run of eager `fillnet` (1 thread) put 82 % of a 128² call and 90 % of a 512² call "
+    "in `mkldnn_convolution`. Removing every other operator would therefore gain at most ~1.1-1.2x; what "
+    "onnxruntime adds beyond that comes from convolution + LeakyReLU fusion and its blocked (NCHWc) layout "
+    "kept across layers instead of converted per call. 1.5x would need a lower-precision path (bf16 / int8), "
+    "which this fp32 comparison does not use.",
+    "**The 128² target and the FLOP budget.** Latency at a fixed size is the model's FLOP divided by the GFLOP/s "
+    "achieved; the floor in the targets list is the model's FLOP at 100 % of the measured roofline. A 15 ms "
+    "fill needs either fewer FLOP (a smaller network such as `fillnet-s`, 0.9 GFLOP at 128²) or both cores of an "
+    "idle machine.",
+    "**Big photos** never reach the network whole: each hole region is filled from a crop of twice its size at "
+    "most 512 px on its longest side (long thin holes are cut into full-resolution cells instead), so time grows "
+    "with the number and size of the holes, not with the megapixels, and memory stays a few hundred MB above the "
+    "photo itself. The classical methods go through the same crops here, which is why biharmonic stays bounded "
+    "on the big photos.",
+    "**Threads on a busy machine.** With the default thread count (all cores) and other processes on the CPU, "
+    "PyTorch's OpenMP threads wait for each other at every operator and a 128² fill can take a second or more; "
+    "one thread avoids that. `inpaintkit fill --threads 1` (or `torch.set_num_threads(1)`) is the workaround; "
+    "`inpaintkit bench --threads 1` measures that way.",
+]
 
 
 def targets(res: dict) -> list[str]:

@@ -71,11 +71,16 @@ def _read(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, s
     return tensors, meta
 
 
-def save_model(net, path: str | os.PathLike, name: str, extra: dict | None = None) -> None:
-    """Save a generator's weights as ``path`` (.safetensors) and its config as ``path`` with .json."""
+def save_model(net, path: str | os.PathLike, name: str, extra: dict | None = None, dtype: torch.dtype | None = None) -> None:
+    """Save a generator's weights as ``path`` (.safetensors) and its config as ``path`` with .json.
+
+    ``dtype=torch.float16`` halves the file (the shipped models); loading casts back to the model's dtype.
+    """
     path = Path(path)
     info = {"model": name, "config": net.config, **(extra or {})}
     tensors = {k: v.detach().contiguous().cpu() for k, v in net.state_dict().items()}
+    if dtype is not None:
+        tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in tensors.items()}
     atomic_write_bytes(path, st_save(tensors, metadata={"format": FORMAT, "kind": "model", "info": json.dumps(info)}))
     atomic_write_text(path.with_suffix(".json"), json.dumps(info, indent=2) + "\n")
 
@@ -85,7 +90,18 @@ def read_model_info(path: str | os.PathLike) -> dict:
     _, meta = _read(path)
     if meta.get("kind") != "model":
         raise CheckpointError(f"{path} is a {meta.get('kind', 'unknown')} file, not a model file")
-    return json.loads(meta["info"])
+    return _meta_json(meta, "info", path)
+
+
+def _meta_json(meta: dict, key: str, path) -> dict:
+    """``json.loads(meta[key])`` of a file's metadata, which must be a JSON object; else one CheckpointError line."""
+    try:
+        value = json.loads(meta[key])
+    except (KeyError, ValueError, RecursionError) as e:
+        raise CheckpointError(f"{path}: damaged metadata {key!r} ({type(e).__name__})") from None
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{path}: damaged metadata {key!r} (not a JSON object)")
+    return value
 
 
 def load_model(path: str | os.PathLike):
@@ -94,18 +110,22 @@ def load_model(path: str | os.PathLike):
 
     tensors, meta = _read(path)
     if meta.get("kind") == "train-state":  # a training checkpoint: take the EMA generator
-        info = json.loads(meta["config"])
-        name, config = info["model"], info.get("model_kwargs", {})
+        info = _meta_json(meta, "config", path)
+        name, config = info.get("model"), info.get("model_kwargs", {})
         tensors = {k[4:]: v for k, v in tensors.items() if k.startswith("ema/")}
     elif meta.get("kind") == "model":
-        info = json.loads(meta["info"])
-        name, config = info["model"], info.get("config", {})
+        info = _meta_json(meta, "info", path)
+        name, config = info.get("model"), info.get("config", {})
     else:
         raise CheckpointError(f"{path}: unknown inpaintkit file kind {meta.get('kind')!r}")
+    if not isinstance(name, str) or not isinstance(config, dict):
+        raise CheckpointError(f"{path}: damaged metadata (model name {name!r}, config of type {type(config).__name__})")
     try:
         net = create_model(name, **config)
-    except (UnknownModelError, TypeError) as e:
+    except (UnknownModelError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: cannot build model {name!r} from its config ({e})") from None
+    if not isinstance(net, torch.nn.Module):
+        raise CheckpointError(f"{path}: model {name!r} is not a network, so it has no weights to load")
     load_weights(net, tensors, path)
     return net.eval()
 
@@ -117,9 +137,9 @@ def load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor], source=
     extra = sorted(set(tensors) - set(own))
     bad = [k for k in own if k in tensors and tuple(own[k].shape) != tuple(tensors[k].shape)]
     if missing or extra or bad:
-        what = (f"missing {missing[:3]}" if missing else "") + (f" unexpected {extra[:3]}" if extra else "") + (
-            f" shape mismatch {bad[:3]}" if bad else "")
-        raise CheckpointError(f"{source} does not fit this model:{what}")
+        what = [f"missing {missing[:3]}"] * bool(missing) + [f"unexpected {extra[:3]}"] * bool(extra) + [
+            f"shape mismatch {bad[:3]}"] * bool(bad)
+        raise CheckpointError(f"{source} does not fit this model: {'; '.join(what)}")
     net.load_state_dict(tensors)
 
 
@@ -163,10 +183,16 @@ def load_state(path, *, modules: dict, optimizers: dict) -> tuple[int, dict, dic
     tensors, meta = _read(path)
     if meta.get("kind") != "train-state":
         raise CheckpointError(f"{path} is not a training checkpoint")
+    config, extra = _meta_json(meta, "config", path), _meta_json({"extra": "{}", **meta}, "extra", path)
+    if not str(meta.get("step", "")).isdigit() or "rng/torch" not in tensors:
+        raise CheckpointError(f"{path}: damaged training checkpoint (no step or no RNG state)")
     for name, m in modules.items():
         sub = {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + "/")}
         load_weights(m, sub, f"{path} [{name}]")
     for name, opt in optimizers.items():
-        _unflatten_optimizer(name, opt, tensors, meta)
+        try:
+            _unflatten_optimizer(name, opt, tensors, meta)
+        except (KeyError, ValueError, TypeError, RuntimeError) as e:
+            raise CheckpointError(f"{path}: optimizer state {name!r} does not fit ({type(e).__name__}: {str(e)[:80]})") from None
     torch.set_rng_state(tensors["rng/torch"])
-    return int(meta["step"]), json.loads(meta["config"]), json.loads(meta.get("extra", "{}"))
+    return int(meta["step"]), config, extra

@@ -19,6 +19,24 @@ def fail(message: str) -> "typer.Exit":
     return typer.Exit(code=2)
 
 
+def _message(e: BaseException) -> str:
+    """One line for an error a user caused: an OSError as "reason: 'file'", a plain KeyError without its repr
+    quotes, anything else its first line."""
+    if isinstance(e, OSError) and e.strerror:
+        return f"{e.strerror}: '{e.filename}'" if e.filename else e.strerror
+    text = str(e.args[0]) if type(e) is KeyError and e.args else str(e)
+    return (text.splitlines() or [type(e).__name__])[0]
+
+
+def _check_output(path: Path, option: str) -> None:
+    """Fail before any work when ``path`` cannot be created because one of its folders is an existing file."""
+    for parent in Path(path).parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise fail(f"cannot write {option} '{path}': '{parent}' is a file, not a folder")
+            return
+
+
 @app.callback()
 def _root() -> None:
     """Image inpainting: train, evaluate and apply encoder-decoder and GAN models."""
@@ -49,7 +67,7 @@ def demo_cmd(
     try:
         res = run_demo(out, model=model, photo=photo, seed=seed)
     except (ValueError, KeyError, OSError) as e:
-        raise fail(str(e).strip("'\""))
+        raise fail(_message(e))
     typer.echo(f"filled {res['photo']} ({100 * res['hole_ratio']:.1f}% hole) with {res['model']} in "
                f"{res['seconds_model']:.2f} s: PSNR {res['psnr_model']:.2f} dB "
                f"(OpenCV Telea {res['psnr_telea']:.2f} dB); wrote {out}")
@@ -82,7 +100,12 @@ def train_cmd(
     try:
         fields = json.loads(config.read_text()) if config else {}
     except (OSError, ValueError) as e:
-        raise fail(f"cannot read config {config}: {e}")
+        raise fail(f"cannot read config {config}: {e.strerror if isinstance(e, OSError) and e.strerror else e}")
+    if not isinstance(fields, dict):
+        raise fail(f"config {config} must be a JSON object of fields, got {type(fields).__name__}")
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out '{out}' is a file; give a run folder")
+    _check_output(out, "--out")
     given = {"model": model, "data": [str(d) for d in data] if data else None, "size": size, "steps": steps,
              "batch": batch, "lr": lr, "limit": limit, "threads": threads,
              "init_from": str(init_from) if init_from else None}
@@ -107,10 +130,13 @@ def train_cmd(
                     raise ValueError(f"data folder not found: {d}")
             from inpaintkit.models.registry import create_model
 
-            create_model(cfg.model, **cfg.model_kwargs)  # fail early on a bad name or config
+            try:
+                create_model(cfg.model, **cfg.model_kwargs)  # fail early on a bad name or config
+            except TypeError as e:
+                raise ValueError(f"model_kwargs {cfg.model_kwargs} do not fit model '{cfg.model}' ({e})") from None
         metrics = train(cfg, out, resume=resume, progress=progress)
     except (ValueError, KeyError, CheckpointError) as e:
-        raise fail(str(e).strip("'\""))
+        raise fail(_message(e))
     typer.echo(json.dumps(metrics))
 
 
@@ -145,6 +171,9 @@ def eval_cmd(
         raise fail(f"--grid must name a .png file, got '{grid}'")
     if json_path is not None and json_path.is_dir():
         raise fail(f"--json '{json_path}' is a folder; give a file name")
+    for path, option in ((json_path, "--json"), (grid, "--grid")):
+        if path is not None:
+            _check_output(path, option)
     try:
         methods = check_methods(method)
         pairs = prepare_pairs(data, split, masks, size, limit, progress=not quiet)
@@ -179,6 +208,7 @@ def masks_cmd(
         raise fail("--n must be >= 1, --size >= 8, --stats and --seed >= 0")
     if out.exists() and not out.is_dir():
         raise fail(f"--out '{out}' exists and is not a folder")
+    _check_output(out, "--out")
     try:
         report = write_samples(out, n=n, size=size, preset=preset, seed=seed, stats=stats)
     except ValueError as e:
@@ -222,7 +252,7 @@ def serve_cmd(
                          max_concurrency=settings.max_concurrency)
     except (KeyError, CheckpointError, InpaintError, OSError) as e:
         sock.close()
-        raise fail(str(e).strip("'\""))
+        raise fail(_message(e))
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"warning: listening on {host}: other machines can reach this server (no authentication)", err=True)
     shown = f"[{host}]" if ":" in host else host
@@ -253,9 +283,13 @@ def fill_cmd(
     backend: str = typer.Option("torch", "--backend", help="torch (PyTorch eager) or onnx (onnxruntime; a name is exported once to ~/.cache/inpaintkit/onnx)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace outputs that already exist (default: refuse / skip them)."),
     working_size: int = typer.Option(512, "--working-size", help="Longest side the model is given; bigger photos are filled crop by crop around each hole."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for the model (default: all cores; 1 is much faster when other programs keep the CPU busy)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Fill the holes of a photo (or of every photo in a folder) given a mask; known pixels stay bit-identical."""
+    """Fill the holes of a photo (or of every photo in a folder) given a mask; known pixels stay bit-identical.
+
+    Exit code: 0 done (a rerun skips existing outputs), 1 some photos of a folder failed (listed; the rest written), 2 usage error.
+    """
     from inpaintkit.inference import fill_file, fill_folder, load_filler, output_format
 
     errors = _fill_errors()
@@ -263,11 +297,19 @@ def fill_cmd(
         raise fail(f"--backend must be torch or onnx, got '{backend}'")
     if working_size < 8:
         raise fail("--working-size must be at least 8")
+    if threads is not None:
+        if threads < 1:
+            raise fail("--threads must be at least 1")
+        import torch
+
+        torch.set_num_threads(threads)
     try:
         if image.is_dir():
             if not mask.is_dir():
                 raise fail(f"'{image}' is a folder, so --mask must be a folder of masks too")
-            report = fill_folder(image, mask, out, model, backend, overwrite=overwrite, working_size=working_size,
+            _check_output(out, "--out")
+            filler = load_filler(model, backend, threads)
+            report = fill_folder(image, mask, out, filler, overwrite=overwrite, working_size=working_size,
                                  progress=not quiet)
             typer.echo(report.summary(out))
             if report.failed:
@@ -279,16 +321,19 @@ def fill_cmd(
             raise fail(f"--mask '{mask}' is a folder; give a mask file (or give a folder of images)")
         target = out / image.name if out.is_dir() else out
         output_format(target)
+        _check_output(target, "--out")
         for src in (image, mask):
             if target.exists() and target.resolve() == src.resolve():
                 raise fail(f"refusing to overwrite the input '{src}'; choose another --out")
         if target.exists() and not overwrite:
             raise fail(f"'{target}' exists; add --overwrite to replace it")
-        filler = load_filler(model, backend)
+        filler = load_filler(model, backend, threads)
         if not fill_file(image, mask, target, filler, working_size=working_size):
             typer.echo(f"warning: mask '{mask}' has no hole pixels; wrote the image unchanged", err=True)
     except errors as e:
-        raise fail(str(e).strip("'\""))
+        raise fail(_message(e))
+    except OSError as e:  # the file system refused (a full disk, no permission, ...)
+        raise fail(_message(e))
     typer.echo(f"wrote {target}")
 
 
@@ -305,10 +350,11 @@ def export_cmd(
         raise fail(f"--out must name a .onnx file, got '{out}'")
     if out.is_dir():
         raise fail(f"--out '{out}' is a folder; give a file name")
+    _check_output(out, "--out")
     try:
         info = export_onnx(model, out, opset=opset)
     except _fill_errors() as e:
-        raise fail(str(e).strip("'\""))
+        raise fail(_message(e))
     size_mb = out.stat().st_size / 1e6
     typer.echo(f"wrote {out} ({size_mb:.1f} MB, opset {opset}); onnxruntime vs PyTorch max |diff| = {info['max_abs_diff']:.1e}")
 
@@ -324,7 +370,7 @@ def bench_cmd(
     threads: Optional[int] = typer.Option(None, "--threads", help="torch / onnxruntime threads per case (default: all cores; 1 is steadier on a busy machine)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Latency (model in PyTorch and onnxruntime, Telea, NS, biharmonic), GFLOP/s vs matmul and peak memory."""
+    """Latency (model in PyTorch and onnxruntime, Telea, NS, biharmonic), GFLOP/s vs the roofline, peak memory."""
     import json
 
     from inpaintkit.bench import format_markdown, run_bench
@@ -332,10 +378,13 @@ def bench_cmd(
 
     if repeats < 1 or budget <= 0 or (threads is not None and threads < 1):
         raise fail("--repeats and --threads must be >= 1 and --budget > 0")
+    for path, option in ((markdown, "--markdown"), (json_path, "--json")):
+        if path is not None:
+            _check_output(path, option)
     try:
         res = run_bench(model, repeats=repeats, budget_s=budget, quick=quick, progress=not quiet, threads=threads)
     except _fill_errors() as e:
-        raise fail(str(e).strip("'\""))
+        raise fail(_message(e))
     text = format_markdown(res)
     typer.echo(text)
     if markdown is not None:

@@ -81,12 +81,34 @@ class Pairs:
 # --- input checks ---------------------------------------------------------------------------------
 
 
+def method_label(spec: str) -> str:
+    """The name a method is reported under: ``"faces"`` -> ``faces``; ``"gan=runs/gan/model-best.safetensors"`` -> ``gan``."""
+    return spec.partition("=")[0]
+
+
+def load_method(spec: str):
+    """A registered name (``create_model``) or ``LABEL=PATH`` to a model file or training checkpoint."""
+    from inpaintkit.checkpoint import load_model
+
+    label, sep, path = spec.partition("=")
+    return load_model(path) if sep else create_model(spec)
+
+
+def method_kind(spec: str) -> str:
+    return "network" if "=" in spec else model_kind(spec)
+
+
 def check_methods(methods: Sequence[str]) -> list[str]:
     """Return ``methods`` without duplicates, or raise EvalError naming an unknown one and the valid names."""
     if not methods:
         raise EvalError("give at least one --method; valid names: " + ", ".join(list_models()))
     valid = list_models()
     for m in methods:
+        label, sep, path = m.partition("=")
+        if sep:
+            if not label or not Path(path).is_file():
+                raise EvalError(f"method {m!r}: give LABEL=PATH with an existing model file")
+            continue
         if m not in valid:
             raise EvalError(f"unknown method {m!r}; valid names: {', '.join(valid)}")
     return list(dict.fromkeys(methods))
@@ -157,12 +179,19 @@ def _tensors(images: np.ndarray, holes: np.ndarray) -> tuple[torch.Tensor, torch
     return x, m
 
 
+PSNR_CAP = 100.0  # dB; a perfect fill (MSE 0, PSNR inf) counts as this, so band means stay finite
+
+
 def image_metrics(truth: np.ndarray, out: np.ndarray, hole: np.ndarray) -> dict[str, float]:
-    """The protocol's per-image metrics on uint8 [H,W,3]; ``hole`` bool [H,W] selects hole-PSNR's pixels."""
+    """The protocol's per-image metrics on uint8 [H,W,3]; ``hole`` bool [H,W] selects hole-PSNR's pixels.
+
+    A pixel-perfect fill has infinite PSNR; it is counted as ``PSNR_CAP`` (100 dB) so that one such image
+    (a thin hole over a flat, saturated background, filled exactly) does not make a whole band's mean inf.
+    """
     return {
         "mse": float(metrics.mse(truth, out)),
-        "psnr": float(metrics.psnr(truth, out)),
-        "hole_psnr": float(metrics.psnr(truth, out, mask=hole)),
+        "psnr": min(float(metrics.psnr(truth, out)), PSNR_CAP),
+        "hole_psnr": min(float(metrics.psnr(truth, out, mask=hole)), PSNR_CAP),
         "ssim": float(metrics.ssim(truth, out)),
         "l1": float(metrics.l1(truth, out)),
     }
@@ -194,7 +223,7 @@ _WORKER_MODEL = None
 def _init_worker(method: str) -> None:
     global _WORKER_MODEL
     torch.set_num_threads(1)
-    _WORKER_MODEL = create_model(method)
+    _WORKER_MODEL = load_method(method)
 
 
 def _worker_chunk(images: np.ndarray, holes: np.ndarray, batch: int):
@@ -223,7 +252,7 @@ def evaluate_method(method: str, pairs: Pairs, batch: int = 32, workers: int = 1
     each image's time is still measured around its own ``fill``); learned models fill ``batch`` images at once.
     The pool starts processes with "spawn", so a calling script needs an ``if __name__ == "__main__":`` guard.
     """
-    classical = model_kind(method) == "classical"
+    classical = method_kind(method) == "classical"
     step = 1 if classical else int(batch)
     n = len(pairs)
     bands = {}
@@ -243,7 +272,7 @@ def evaluate_method(method: str, pairs: Pairs, batch: int = 32, workers: int = 1
                 bands[band] = _summarise(rows, seconds)
         return {"bands": bands, "mean": mean_over_bands(bands)}
 
-    model = create_model(method)
+    model = load_method(method)
     if hasattr(model, "eval"):
         model.eval()
     with _torch_threads(1 if classical else None):
@@ -287,7 +316,7 @@ def evaluate_pairs(methods: Sequence[str], pairs: Pairs, batch: int = 32, progre
     with tqdm(total=total, disable=not progress, unit="img", dynamic_ncols=True) as bar:
         for m in methods:
             bar.set_description(m)
-            results[m] = evaluate_method(m, pairs, batch=batch, workers=workers, bar=bar)
+            results[method_label(m)] = evaluate_method(m, pairs, batch=batch, workers=workers, bar=bar)
     return results
 
 
@@ -374,12 +403,12 @@ def grid_rows(pairs: Pairs, n: int = 6) -> list[GridRow]:
 
 def fill_rows(method: str, rows: Sequence[GridRow]) -> list[np.ndarray]:
     """The uint8 outputs [S,S,3] of ``method`` on ``rows``, one image at a time."""
-    model = create_model(method)
+    model = load_method(method)
     if hasattr(model, "eval"):
         model.eval()
     images = np.stack([r.image for r in rows])
     holes = np.stack([r.hole for r in rows])
-    with _torch_threads(1 if model_kind(method) == "classical" else None):
+    with _torch_threads(1 if method_kind(method) == "classical" else None):
         _, _, outs = run_chunk(model, images, holes, 1, keep=True)
     return list(outs)
 
@@ -431,4 +460,4 @@ def make_grid(rows: Sequence[GridRow], outputs_by_method: dict[str, Sequence[np.
 def write_grid(methods: Sequence[str], pairs: Pairs, path, n: int = 6) -> Path:
     """Fill ``n`` spread-out pairs with every method and write the comparison picture to ``path``."""
     rows = grid_rows(pairs, n)
-    return make_grid(rows, {m: fill_rows(m, rows) for m in check_methods(methods)}, path)
+    return make_grid(rows, {method_label(m): fill_rows(m, rows) for m in check_methods(methods)}, path)

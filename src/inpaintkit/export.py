@@ -47,7 +47,7 @@ def _network(model):
 
     net = model if isinstance(model, torch.nn.Module) else load(model)
     if not isinstance(net, torch.nn.Module):
-        raise ExportError(f"{model!r} is a classical method; only networks export to ONNX")
+        raise ExportError(f"model {str(model)!r} is a classical method; only networks export to ONNX")
     return net.float().eval()
 
 
@@ -99,6 +99,7 @@ def export_onnx(model, path, opset: int = OPSET, sample_size: int = 128, verify:
         diff = parity(net, tmp, (64, 96)) if verify else None
         if diff is not None and diff > 1e-4:
             raise ExportError(f"exported graph differs from PyTorch by {diff:.2e} (> 1e-4)")
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; an exported model is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -121,7 +122,8 @@ def parity(net: torch.nn.Module, onnx_path, size=(64, 96), seed: int = 1) -> flo
 class OnnxInpainter:
     """An exported generator run by onnxruntime behind the same contract: ``.fill(image, mask)``.
 
-    ``threads``: onnxruntime intra-op threads (None = its default, the number of physical cores).
+    ``threads``: onnxruntime intra-op threads (None = ``torch.get_num_threads()``, so ``torch.set_num_threads``
+    / ``--threads`` set both backends; both default to the number of physical cores).
     """
 
     def __init__(self, path, threads: int | None = None):
@@ -132,8 +134,7 @@ class OnnxInpainter:
             raise ExportError(f"ONNX file not found: {path}")
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
-        if threads:
-            opts.intra_op_num_threads = int(threads)
+        opts.intra_op_num_threads = int(threads or torch.get_num_threads())
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
@@ -174,8 +175,8 @@ def cached_onnx(model=None) -> Path:
     return path
 
 
-def onnx_filler(model=None) -> OnnxInpainter:
+def onnx_filler(model=None, threads: int | None = None) -> OnnxInpainter:
     """An onnxruntime filler: an ``.onnx`` path is loaded as is; anything else goes through :func:`cached_onnx`."""
     if model is not None and not isinstance(model, torch.nn.Module) and str(model).lower().endswith(".onnx"):
-        return OnnxInpainter(model)
-    return OnnxInpainter(cached_onnx(model))
+        return OnnxInpainter(model, threads)
+    return OnnxInpainter(cached_onnx(model), threads)

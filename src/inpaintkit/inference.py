@@ -31,7 +31,8 @@ on a dilated, block-reduced mask), and each region is filled from a crop around 
 axis (at least ``MIN_CROP`` = 128), resized with ``INTER_AREA`` so its longest side is at most
 ``working_size``, filled, resized back (bilinear) — and only that region's hole pixels are pasted. A hole
 larger than the working size is thus filled at reduced resolution and upsampled; the known pixels are never
-touched. Memory beyond the input and output arrays is bounded by the working size (crops) plus a labels
+touched. A long but thin hole (a wire, a scratch: at most ``working_size / 4`` thick) is instead cut into
+cells of ``working_size / 2`` that are each filled at full resolution. Memory beyond the input and output arrays is bounded by the working size (crops) plus a labels
 image of at most ~4 MP.
 
 **Edge cases.** An empty mask returns a copy of the input and warns (``EmptyMaskWarning``); a mask that
@@ -63,7 +64,6 @@ LABEL_PIXELS = 4_000_000  # connected components run on a mask block-reduced to 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 _ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}  # formats Pillow writes (and reads back) with alpha
 _SIXTEEN_BIT_FORMATS = {"PNG", "TIFF"}
-_GREY_FORMATS = {"PNG", "TIFF", "JPEG", "BMP"}  # WebP stores grey as RGB
 _ICC_FORMATS = {"PNG", "TIFF", "JPEG", "WEBP"}
 
 
@@ -78,13 +78,14 @@ class EmptyMaskWarning(UserWarning):
 # --- models ---------------------------------------------------------------------------------------
 
 
-def load_filler(model=None, backend: str = "torch"):
+def load_filler(model=None, backend: str = "torch", threads: Optional[int] = None):
     """Resolve ``model`` to an object with ``.fill(image [B,3,H,W], mask [B,1,H,W])``.
 
     ``model``: ``None`` (the bundled default), a registered name (``inpaintkit models``), a ``.safetensors``
     model file, an ``.onnx`` file (``backend="onnx"``), or an object that already has ``.fill``.
     ``backend``: ``"torch"`` (PyTorch eager) or ``"onnx"`` (onnxruntime; a name or model file is exported
-    once to the cache, see :func:`inpaintkit.export.onnx_filler`). Loaded models are cached per process.
+    once to the cache, see :func:`inpaintkit.export.onnx_filler`). ``threads``: onnxruntime intra-op threads
+    (PyTorch's are the process-wide ``torch.set_num_threads``). Loaded models are cached per process.
     """
     if backend not in ("torch", "onnx"):
         raise InpaintError(f"unknown backend {backend!r}; use 'torch' or 'onnx'")
@@ -92,11 +93,11 @@ def load_filler(model=None, backend: str = "torch"):
         if backend == "onnx" and isinstance(model, torch.nn.Module):
             from inpaintkit.export import onnx_filler
 
-            return onnx_filler(model)
+            return onnx_filler(model, threads)
         return model
     key = None if model is None else str(model)
     stamp = _file_stamp(key)
-    return _load_cached(key, backend, stamp)
+    return _load_cached(key, backend, stamp, threads)
 
 
 def _file_stamp(key: Optional[str]):
@@ -111,11 +112,11 @@ def _file_stamp(key: Optional[str]):
 
 
 @functools.lru_cache(maxsize=4)
-def _load_cached(key: Optional[str], backend: str, stamp):
+def _load_cached(key: Optional[str], backend: str, stamp, threads: Optional[int]):
     if backend == "onnx":
         from inpaintkit.export import onnx_filler
 
-        return onnx_filler(key)
+        return onnx_filler(key, threads)
     if key is not None and key.lower().endswith(".onnx"):
         raise InpaintError(f"'{key}' is an ONNX file: use backend 'onnx' (--backend onnx)")
     from inpaintkit.models.pretrained import load
@@ -215,8 +216,22 @@ def _window(start: int, extent: int, full: int) -> tuple[int, int]:
     return lo, lo + side
 
 
+def _bbox(m: np.ndarray) -> Optional[tuple[int, int, int, int]]:
+    """``(y0, y1, x0, x1)`` of the True pixels of a 2-D array, or None when there are none."""
+    rows, cols = np.flatnonzero(m.any(axis=1)), np.flatnonzero(m.any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
 def plan_crops(hole: np.ndarray, working_size: int = WORKING_SIZE) -> Iterator[Crop]:
-    """The windows to fill for a bool hole mask [H,W] (see the module doc). Whole image when it is small."""
+    """The windows to fill for a bool hole mask [H,W] (see the module doc). Whole image when it is small.
+
+    Regions are found on a block-reduced mask (blocks of f x f pixels, f chosen so it has <= ~4 MP). A region
+    whose window would have to be reduced is *tiled* instead when it is thin (at most ``working_size / 4``
+    pixels thick, e.g. a wire or a scratch across the photo): it is cut into cells of ``working_size / 2``
+    and each cell is filled at full resolution. Every hole pixel is pasted by exactly one crop.
+    """
     h, w = hole.shape
     if max(h, w) <= working_size:
         yield Crop(0, h, 0, w, hole)
@@ -234,21 +249,35 @@ def plan_crops(hole: np.ndarray, working_size: int = WORKING_SIZE) -> Iterator[C
     gap = max(1, int(round(MERGE_GAP / f)))
     merged = cv2.dilate(small, np.ones((2 * gap + 1, 2 * gap + 1), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8, ltype=cv2.CV_32S)
+    step = max(1, (working_size // 2) // f)  # tile side in blocks
     for i in range(1, n):
-        bx, by, bw, bh = (int(v) for v in stats[i, :4])
-        # undo the dilation (it grew the box by `gap` per side, except where clipped by the border)
-        bx1, by1 = bx + bw - (gap if bx + bw < wb else 0), by + bh - (gap if by + bh < hb else 0)
-        bx, by = bx + (gap if bx > 0 else 0), by + (gap if by > 0 else 0)
-        x, y = bx * f, by * f  # back to full resolution
-        cw, ch = min(max(1, bx1 - bx) * f, w - x), min(max(1, by1 - by) * f, h - y)
-        y0, y1 = _window(y, ch, h)
-        x0, x1 = _window(x, cw, w)
-        rows = np.arange(y0, y1) // f
-        cols = np.arange(x0, x1) // f
-        member = labels[rows[:, None], cols[None, :]] == i  # [y1-y0, x1-x0]
-        paste = hole[y0:y1, x0:x1] & member
-        if paste.any():
-            yield Crop(y0, y1, x0, x1, paste)
+        bx, by, bw, bh = (int(v) for v in stats[i, :4])  # box of the merged (dilated) region, in blocks
+        comp = (small[by : by + bh, bx : bx + bw] > 0) & (labels[by : by + bh, bx : bx + bw] == i)  # its hole blocks
+        box = _bbox(comp)
+        if box is None:
+            continue
+        cells = [box]
+        if 2 * max(box[1] - box[0], box[3] - box[2]) * f > working_size:  # its window would be reduced
+            inner = comp[box[0] : box[1], box[2] : box[3]]
+            depth = cv2.distanceTransform(np.pad(inner, 1).astype(np.uint8), cv2.DIST_L2, 3).max()
+            if 2 * depth * f <= working_size / 4:  # thin: tile at full resolution
+                cells = []
+                for ty in range(box[0], box[1], step):
+                    for tx in range(box[2], box[3], step):
+                        cb = _bbox(comp[ty : min(ty + step, box[1]), tx : min(tx + step, box[3])])
+                        if cb is not None:
+                            cells.append((ty + cb[0], ty + cb[1], tx + cb[2], tx + cb[3]))
+        for cy0, cy1, cx0, cx1 in cells:
+            Y0, Y1 = (by + cy0) * f, min(h, (by + cy1) * f)  # the cell in full-resolution pixels
+            X0, X1 = (bx + cx0) * f, min(w, (bx + cx1) * f)
+            y0, y1 = _window(Y0, Y1 - Y0, h)
+            x0, x1 = _window(X0, X1 - X0, w)
+            rows, cols = np.arange(y0, y1), np.arange(x0, x1)
+            member = labels[(rows // f)[:, None], (cols // f)[None, :]] == i  # [y1-y0, x1-x0]
+            member &= ((rows >= Y0) & (rows < Y1))[:, None] & ((cols >= X0) & (cols < X1))[None, :]
+            paste = hole[y0:y1, x0:x1] & member
+            if paste.any():
+                yield Crop(y0, y1, x0, x1, paste)
 
 
 def _fill_window(filler, colour: np.ndarray, hole: np.ndarray, working_size: int) -> np.ndarray:
@@ -355,7 +384,9 @@ def inpaint(image, mask, model=None, backend: str = "torch", *, working_size: in
         working_size: longest side the model is given; larger images are filled crop by crop.
         max_pixels: refuse images above this many pixels (default ``PIL.Image.MAX_IMAGE_PIXELS``).
 
-    Known pixels of the result equal the input's bit for bit; an empty mask returns a copy with an
+    A PIL image is used as given (its EXIF orientation is not applied: :func:`read_picture` and the CLI apply it,
+    or call ``PIL.ImageOps.exif_transpose`` first). Known pixels of the result equal the input's bit for bit; an
+    empty mask returns a copy with an
     ``EmptyMaskWarning``; a full mask, a size mismatch or a too large image raise :class:`InpaintError`.
     """
     filler = load_filler(model, backend)

@@ -32,7 +32,7 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from inpaintkit import checkpoint as ckpt
-from inpaintkit.losses import d_loss, feature_matching_loss, g_adv_loss, reconstruction_loss
+from inpaintkit.losses import GAN_TERMS, RECON_TERMS, d_loss, feature_matching_loss, g_adv_loss, reconstruction_loss
 
 
 @dataclass
@@ -75,6 +75,8 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
+        if not isinstance(d, dict):
+            raise ValueError(f"a config must be a JSON object of fields, got {type(d).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
@@ -82,9 +84,17 @@ class TrainConfig:
         d = dict(d)
         if isinstance(d.get("data"), str):
             d["data"] = [d["data"]]
+        for f in dataclasses.fields(cls):
+            if f.name in d:
+                _check_field_type(f, d[f.name])
         if "betas" in d:
             d["betas"] = tuple(d["betas"])
         cfg = cls(**d)
+        bad_terms = sorted(set(cfg.loss) - set(RECON_TERMS) - set(GAN_TERMS))
+        if bad_terms:  # checked here, before a run folder exists, not at the first step
+            raise ValueError(f"unknown loss terms {bad_terms}; valid: {', '.join(RECON_TERMS + GAN_TERMS)}")
+        if not all(_is_number(w) for w in cfg.loss.values()):
+            raise ValueError(f"config field loss must map term names to numbers, got {cfg.loss!r}")
         for name in ("size", "batch", "val_every", "ckpt_every", "log_every", "sample_every"):
             if not isinstance(getattr(cfg, name), int) or getattr(cfg, name) < 1:
                 raise ValueError(f"config field {name} must be a positive integer, got {getattr(cfg, name)!r}")
@@ -96,6 +106,32 @@ class TrainConfig:
         d = dataclasses.asdict(self)
         d["betas"] = list(self.betas)
         return d
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _check_field_type(f: dataclasses.Field, value) -> None:
+    """One ValueError line when a config value has the wrong JSON type for its field (judged by the default)."""
+    default = f.default_factory() if f.default is dataclasses.MISSING else f.default
+    if isinstance(default, bool):
+        ok, want = isinstance(value, bool) or (_is_number(value) and value in (0, 1)), "true or false"
+    elif isinstance(default, (int, float)):
+        ok, want = _is_number(value), "a number"
+    elif isinstance(default, str):
+        ok, want = value is None or isinstance(value, str), "a string"
+    elif isinstance(default, dict):
+        ok, want = isinstance(value, dict), "a JSON object"
+    elif isinstance(default, list):
+        ok, want = isinstance(value, list) and all(isinstance(x, str) for x in value), "a list of strings"
+    elif isinstance(default, tuple):
+        ok = isinstance(value, (list, tuple)) and len(value) == len(default) and all(_is_number(x) for x in value)
+        want = f"a list of {len(default)} numbers"
+    else:
+        ok, want = True, ""
+    if not ok:
+        raise ValueError(f"config field {f.name} must be {want}, got {value!r}"[:200])
 
 
 # --- data ----------------------------------------------------------------------------------------

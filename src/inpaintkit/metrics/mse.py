@@ -16,7 +16,6 @@ inputs: for images in [0, 1], ``mse(a, b) == mse_torch(a / 255, b / 255) * 255**
 from __future__ import annotations
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from inpaintkit.metrics._checks import check_bool_mask, check_float_pair, check_tensor_mask, check_uint8_pair

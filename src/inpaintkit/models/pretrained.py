@@ -16,7 +16,7 @@ from inpaintkit.checkpoint import CheckpointError, load_model
 from inpaintkit.models.registry import UnknownModelError, create_model, list_models, register_model
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
-BUNDLED = ("faces", "general")
+BUNDLED = ("faces", "general", "faces-gan", "seed-unet-faces")
 DEFAULT = "general"
 
 
@@ -42,6 +42,18 @@ def faces(**kw):
 def general(**kw):
     """``fillnet`` trained on general photos (``configs/general.json``)."""
     return load_bundled("general")
+
+
+@register_model(name="faces-gan", kind="pretrained")
+def faces_gan(**kw):
+    """``faces`` fine-tuned adversarially against an SN-PatchGAN (``configs/faces-gan.json``)."""
+    return load_bundled("faces-gan")
+
+
+@register_model(name="seed-unet-faces", kind="pretrained")
+def seed_unet_faces(**kw):
+    """The baseline: ``seed-unet`` trained on CelebA with the seed's recipe (``configs/seed-unet.json``)."""
+    return load_bundled("seed-unet-faces")
 
 
 @register_model(name="default", kind="pretrained")

@@ -160,6 +160,8 @@ async def read_json(request: Request) -> tuple[BinaryIO, BinaryIO]:
             where = ".".join(str(x) for x in err["loc"]) or "body"
             raise ApiError(422, f"JSON {where}: {err['msg']} (expected {{\"image\": base64, \"mask\": base64}})") from None
         raise ApiError(422, f"the body is not valid JSON ({e})") from None
+    except RecursionError:  # e.g. [[[[...]]]] 100,000 deep: Python's parser gives up; a 422, not a 500
+        raise ApiError(422, "the body is not valid JSON (nested too deeply)") from None
     return io.BytesIO(from_base64(body.image, "image")), io.BytesIO(from_base64(body.mask, "mask"))
 
 

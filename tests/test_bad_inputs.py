@@ -1,0 +1,716 @@
+"""The bad-input matrix: every entry point against the bad (and the odd but valid) inputs users give it.
+
+One table, :data:`CASES`: a case id, the kind of input (:data:`KINDS`, the issue's list), the entry point, the input
+in words, and what the user sees. ``scripts/make_reliability_doc.py`` turns the same table into
+``docs/reliability.md`` (it runs every case through :func:`run_case` and prints the line the user really gets).
+
+The contract checked for every row (:func:`check_outcome`):
+
+* CLI (``fill``, ``eval``, ``train``, ``export``, ``serve``): an error is exit code 2 and exactly ONE stderr line,
+  ``error: ...``, with no traceback; an accepted input exits 0 (a warning is one ``warning: ...`` line);
+* Python API (``inpaintkit.inpaint``): an error is the documented exception type with a one-line message;
+* HTTP API (``POST /api/inpaint``): an error is a 4xx with JSON ``{"detail": "one line"}``, never a 5xx;
+* a failure leaves nothing behind: every file and folder under the case folder (inputs and the output folder) is
+  as it was — no partial output, no temporary file, no new folder — and the malicious pickle's marker file never
+  appears.
+
+Detailed messages of some of these inputs are also checked in the module's own tests (``test_cli_fill.py``,
+``test_inference.py``, ``server/test_api.py``, ``test_train.py``, ``test_checkpoint.py``, ``test_evaluate.py``);
+this file adds the uniform contract above across every entry point. Inputs are tiny (24x32) and the model is
+OpenCV's Telea or a file that never loads, so the file runs in seconds.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import shutil
+import struct
+import traceback
+import warnings
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import save as st_save
+from typer.testing import CliRunner
+
+from inpaintkit.checkpoint import CheckpointError, save_model
+from inpaintkit.cli import app
+from inpaintkit.images import ImageReadError
+from inpaintkit.inference import EmptyMaskWarning, InpaintError, inpaint, read_picture
+from inpaintkit.models.registry import create_model
+
+# --- the inputs ----------------------------------------------------------------------------------------------
+
+H, W = 24, 32
+MARKER = "PWNED"  # the file the malicious pickle would create, in the case folder
+SMALL = {"widths": [8, 8, 16], "n_blocks": 1}
+
+
+def photo() -> np.ndarray:
+    """uint8 [24,32,3]: smooth gradients plus a little noise."""
+    y, x = np.mgrid[0:H, 0:W]
+    noise = np.random.default_rng(0).integers(0, 30, (H, W, 3))
+    return np.clip(np.stack([x * 7, y * 9, (x + y) * 4], -1) + noise, 0, 255).astype(np.uint8)
+
+
+def hole() -> np.ndarray:
+    """bool [24,32]: a 8x12 box."""
+    m = np.zeros((H, W), bool)
+    m[6:14, 8:20] = True
+    return m
+
+
+def ramp() -> np.ndarray:
+    """uint8 [24,32]: a left-to-right ramp 0..248 — a non-binary mask (hole = value > 127, the right half)."""
+    return np.tile((np.arange(W) * 8).astype(np.uint8), (H, 1))
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A ~60-byte PNG whose IHDR claims width x height RGB pixels (valid CRCs, almost no data)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\0" * 64)) + _chunk(b"IEND", b"")
+
+
+def encode(im: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+class _Malicious:
+    """Unpickling this object opens (creates) ``marker``: proof that code from the file ran."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def malicious_pickle(marker: Path) -> bytes:
+    return pickle.dumps(_Malicious(str(marker.resolve())))
+
+
+def _save_images(folder: Path, images: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in images.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def make_inputs(root: Path) -> Path:
+    """Write every input of the table into ``root/in`` (a few KB in all); returns ``root``."""
+    from test_train import make_celeba  # the trainer's tiny CelebA-layout maker (tests/ is on sys.path)
+
+    d = root / "in"
+    d.mkdir(parents=True)
+    img, m = photo(), hole()
+    pil = Image.fromarray(img)
+    png = encode(pil, "PNG")
+    jpg = encode(pil, "JPEG", quality=90)
+    mask_png = encode(Image.fromarray(m.astype(np.uint8) * 255), "PNG")
+    files = {
+        "a.png": png,
+        "mask.png": mask_png,
+        "black.png": encode(Image.fromarray(np.zeros((H, W), np.uint8)), "PNG"),
+        "white.png": encode(Image.fromarray(np.full((H, W), 255, np.uint8)), "PNG"),
+        "grey127.png": encode(Image.fromarray(np.full((H, W), 127, np.uint8)), "PNG"),
+        "clear.png": encode(Image.fromarray(np.zeros((H, W, 4), np.uint8)), "PNG"),  # fully transparent RGBA
+        "ramp.png": encode(Image.fromarray(ramp()), "PNG"),
+        "small_mask.png": encode(Image.fromarray(m[:20].astype(np.uint8) * 255), "PNG"),  # 32x20
+        "zero.png": b"",
+        "trunc.jpg": jpg[: len(jpg) // 2],
+        "trunc.png": png[: len(png) // 2],
+        "text.png": b"hello, this is a text file and not a picture\n",
+        "photo.heic": b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64),  # HEIF: Pillow cannot decode it
+        "doc.pdf": b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+        "empty0x0.png": png_header_only(0, 0),
+        "one.png": encode(Image.fromarray(img[:1, :1]), "PNG"),
+        "one_hole.png": encode(Image.fromarray(np.full((1, 1), 255, np.uint8)), "PNG"),
+        "two.png": encode(Image.fromarray(img[:1, :2]), "PNG"),
+        "two_mask.png": encode(Image.fromarray(np.array([[255, 0]], np.uint8)), "PNG"),
+        "rgb16.png": cv2.imencode(".png", (img[..., ::-1].astype(np.uint16) * 257 + 3))[1].tobytes(),  # 48-bit
+        "palette.png": encode(pil.convert("P"), "PNG"),
+        "cmyk.jpg": encode(pil.convert("CMYK"), "JPEG", quality=95),
+        "bomb.png": png_header_only(100_000, 100_000),
+        "not_weights.safetensors": b"these are not weights\n" * 4,
+        "evil.safetensors": malicious_pickle(root / MARKER),
+        "damaged_meta.safetensors": st_save({"w": torch.zeros(2)}, metadata={"format": "inpaintkit", "kind": "model",
+                                                                           "info": "{not json"}),
+        "cfg_unknown.json": json.dumps({"model": "fillnet", "stpes": 3}).encode(),
+        "cfg_list.json": b'["fillnet", 3]',
+        "cfg_broken.json": b'{"model": "fillnet", ',
+    }
+    _save_images(d, files)
+    small = create_model("fillnet", **SMALL)
+    small.config = {}  # the file claims a default fillnet: its tensors do not fit one
+    save_model(small, d / "other_shape.safetensors", "fillnet")
+    (d / "run_trunc").mkdir()
+    full = (d / "other_shape.safetensors").read_bytes()
+    (d / "run_trunc" / "checkpoint-last.safetensors").write_bytes(full[: len(full) // 2])
+    # evaluation folders: images (any folder of images) and NVIDIA-numbered masks
+    grads = {f"{i}.png": encode(Image.fromarray(np.roll(img, 5 * i, axis=1)), "PNG") for i in range(2)}
+    _save_images(d / "ev", grads)
+    _save_images(d / "ev_zero", {**grads, "2.png": b""})
+    _save_images(d / "ev_trunc", {**grads, "2.jpg": jpg[: len(jpg) // 2]})
+    _save_images(d / "ev_bomb", {**grads, "2.png": png_header_only(100_000, 100_000)})
+    _save_images(d / "ev_odd", {"p16.png": files["rgb16.png"], "pal.png": files["palette.png"],
+                                "cmyk.jpg": files["cmyk.jpg"]})
+    _save_images(d / "evm", {"02001.png": mask_png})
+    _save_images(d / "evm_text", {"02001.png": files["text.png"]})
+    make_celeba(d / "celeba", n=12, w=20, h=24)
+    shutil.copytree(d / "celeba", d / "celeba_bad")
+    (d / "celeba_bad" / "img_align_celeba" / "000003.jpg").write_bytes(jpg[: len(jpg) // 3])
+    return root
+
+
+# --- the table -----------------------------------------------------------------------------------------------
+
+KINDS = (
+    "zero-byte file", "truncated JPEG", "truncated PNG", "text file named .png", "unsupported format",
+    "1x1 image", "0-sized image", "image/mask size mismatch", "all-black mask", "all-white mask",
+    "mask with no hole on any pixel", "non-binary mask", "16-bit image", "palette image", "CMYK image",
+    "PNG header claiming 100,000 x 100,000 pixels", "path that does not exist",
+    "output path in a folder that does not exist", "output that would overwrite the input",
+    "checkpoint that is not safetensors", "pickle file renamed .safetensors", "checkpoint of another model's shape",
+    "checkpoint with damaged metadata", "config with unknown fields", "config with wrong types",
+    "malformed HTTP request", "oversized HTTP request", "non-image upload",
+)
+ENTRIES = ("fill", "eval", "train", "export", "serve", "api", "http")
+CLI_ENTRIES = ("fill", "eval", "train", "export", "serve")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One row: ``run`` is a CLI argv (paths relative to the case folder), ``fn()`` for the API, or
+    ``fn(client) -> response`` for HTTP. ``expect``: "error", "warning" or "ok". ``match``: a piece of the
+    error / warning line. ``exc``: the API's exception (or warning) type; ``status``: the HTTP status.
+    ``check(result)`` inspects an accepted input's result (the case folder, the returned value or the response).
+    ``sees``: what the user gets, in words, for the doc (the real line is added by the doc script)."""
+
+    id: str
+    kind: str
+    entry: str
+    given: str
+    expect: str
+    match: str
+    run: Any
+    exc: Optional[type] = None
+    status: int = 0
+    check: Optional[Callable[[Any], bool]] = None
+    sees: str = ""
+
+
+FILL = ("fill", "--model", "telea", "-q")
+EVAL = ("eval", "-m", "telea", "--size", "16", "-q", "--json", "out/r.json")
+TRAIN = ("train", "--size", "16", "--batch", "4", "--steps", "1", "--threads", "1", "--no-progress",
+         "--set", "workers=0", "--set", f"model_kwargs={json.dumps(SMALL)}")
+
+
+def _fill(image: str, mask: str = "in/mask.png", out: str = "out/o.png", *more: str) -> tuple:
+    return (*FILL, image, "--mask", mask, "--out", out, *more)
+
+
+def _fill_model(model: str) -> tuple:
+    return ("fill", "in/a.png", "--mask", "in/mask.png", "--out", "out/o.png", "--model", model, "-q")
+
+
+def _out(root: Path, name: str = "out/o.png") -> np.ndarray:
+    return read_picture(root / name).pixels
+
+
+def _known_kept(out: np.ndarray, src: np.ndarray, holes: np.ndarray) -> bool:
+    return out.shape == src.shape and bool(np.array_equal(out[~holes], src[~holes]))
+
+
+def _api(image=None, mask=None, model="telea") -> Callable[[], Any]:
+    image = photo() if image is None else image
+    mask = hole() if mask is None else mask
+    return lambda: inpaint(image() if callable(image) else image, mask, model)
+
+
+def _upload(image: str, mask: str = "in/mask.png", image_type: str = "image/png") -> Callable:
+    def send(client):
+        return client.post("/api/inpaint", files={"image": ("image", Path(image).read_bytes(), image_type),
+                                                  "mask": ("mask", Path(mask).read_bytes(), "image/png")})
+    return send
+
+
+def _raw(body: bytes, ctype: Optional[str], method: str = "POST", **headers) -> Callable:
+    def send(client):
+        h = {**({"content-type": ctype} if ctype else {}), **{k.replace("_", "-"): v for k, v in headers.items()}}
+        return client.request(method, "/api/inpaint", content=body, headers=h)
+    return send
+
+
+def _png_reply(mode: Optional[str] = None, dtype=np.uint8) -> Callable:
+    def check(r) -> bool:
+        im = Image.open(io.BytesIO(r.content))
+        a = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_UNCHANGED)  # Pillow reads 48-bit as 8-bit
+        return im.format == "PNG" and a.shape[:2] == (H, W) and a.dtype == dtype and (mode is None or im.mode == mode)
+    return check
+
+
+_RAMP_HOLE = ramp() > 127
+_MULTIPART_3 = (b"--b\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a\"\r\n\r\nx\r\n"
+                b"--b\r\nContent-Disposition: form-data; name=\"mask\"; filename=\"b\"\r\n\r\ny\r\n"
+                b"--b\r\nContent-Disposition: form-data; name=\"more\"; filename=\"c\"\r\n\r\nz\r\n--b--\r\n")
+
+CASES: tuple[Case, ...] = (
+    # --- inpaintkit fill ---
+    Case("fill-zero-byte-image", "zero-byte file", "fill", "a photo file of 0 bytes", "error", "file is empty",
+         _fill("in/zero.png")),
+    Case("fill-zero-byte-mask", "zero-byte file", "fill", "a mask file of 0 bytes", "error", "file is empty",
+         _fill("in/a.png", "in/zero.png")),
+    Case("fill-truncated-jpeg", "truncated JPEG", "fill", "the first half of a JPEG", "error",
+         "cannot read image 'in/trunc.jpg'", _fill("in/trunc.jpg")),
+    Case("fill-truncated-png", "truncated PNG", "fill", "the first half of a PNG", "error",
+         "cannot read image 'in/trunc.png'", _fill("in/trunc.png")),
+    Case("fill-text-as-png", "text file named .png", "fill", "a text file named photo.png", "error",
+         "not an image", _fill("in/text.png")),
+    Case("fill-heic", "unsupported format", "fill", "a HEIC photo (a format Pillow does not decode)", "error",
+         "unknown or unsupported format", _fill("in/photo.heic")),
+    Case("fill-out-gif", "unsupported format", "fill", "--out result.gif (no GIF writer)", "error",
+         "use one of .jpg", _fill("in/a.png", "in/mask.png", "out/o.gif")),
+    Case("fill-1x1-hole", "1x1 image", "fill", "a 1x1 photo whose one pixel is the hole", "error",
+         "covers the whole image", _fill("in/one.png", "in/one_hole.png")),
+    Case("fill-1x2-one-hole", "1x1 image", "fill", "a 1x2 photo with one hole pixel", "ok", "",
+         _fill("in/two.png", "in/two_mask.png"),
+         check=lambda root: _known_kept(_out(root), photo()[:1, :2], np.array([[True, False]])),
+         sees="filled (the known pixel unchanged)"),
+    Case("fill-0x0", "0-sized image", "fill", "a PNG whose header says 0x0 pixels", "error", "not an image",
+         _fill("in/empty0x0.png")),
+    Case("fill-size-mismatch", "image/mask size mismatch", "fill", "a 32x24 photo with a 32x20 mask", "error",
+         "mask is 32x20 but image is 32x24", _fill("in/a.png", "in/small_mask.png")),
+    Case("fill-all-black-mask", "all-black mask", "fill", "an all-black mask (no hole)", "warning", "no hole pixels",
+         _fill("in/a.png", "in/black.png"), check=lambda root: np.array_equal(_out(root), photo()),
+         sees="the photo is written unchanged"),
+    Case("fill-all-white-mask", "all-white mask", "fill", "an all-white mask (everything is hole)", "error",
+         "covers the whole image", _fill("in/a.png", "in/white.png")),
+    Case("fill-grey-127-mask", "mask with no hole on any pixel", "fill", "a mask that is grey 127 everywhere "
+         "(just under the > 127 threshold)", "warning", "no hole pixels", _fill("in/a.png", "in/grey127.png"),
+         check=lambda root: np.array_equal(_out(root), photo()), sees="the photo is written unchanged"),
+    Case("fill-transparent-mask", "mask with no hole on any pixel", "fill", "a fully transparent RGBA mask "
+         "(alpha rule: nothing painted)", "warning", "no hole pixels", _fill("in/a.png", "in/clear.png"),
+         check=lambda root: np.array_equal(_out(root), photo()), sees="the photo is written unchanged"),
+    Case("fill-ramp-mask", "non-binary mask", "fill", "a grey ramp 0..248 as the mask", "ok", "",
+         _fill("in/a.png", "in/ramp.png"), check=lambda root: _known_kept(_out(root), photo(), _RAMP_HOLE),
+         sees="filled; hole = grey > 127, the other pixels unchanged"),
+    Case("fill-16-bit", "16-bit image", "fill", "a 48-bit (16 bits per channel) RGB PNG", "ok", "",
+         _fill("in/rgb16.png"), check=lambda root: _out(root).dtype == np.uint16 and _out(root).shape == (H, W, 3),
+         sees="filled and written as a 16-bit PNG (the input's own depth)"),
+    Case("fill-palette", "palette image", "fill", "a palette (mode P) PNG", "ok", "", _fill("in/palette.png"),
+         check=lambda root: _known_kept(_out(root), np.asarray(Image.open(root / "in/palette.png").convert("RGB")), hole()),
+         sees="filled and written as RGB"),
+    Case("fill-cmyk", "CMYK image", "fill", "a CMYK JPEG", "ok", "", _fill("in/cmyk.jpg"),
+         check=lambda root: _out(root).shape == (H, W, 3), sees="converted to RGB, filled, written as RGB"),
+    Case("fill-bomb-image", "PNG header claiming 100,000 x 100,000 pixels", "fill",
+         "a 60-byte PNG claiming 100,000 x 100,000 pixels as the photo", "error", "too many pixels",
+         _fill("in/bomb.png")),
+    Case("fill-bomb-mask", "PNG header claiming 100,000 x 100,000 pixels", "fill", "the same file as the mask",
+         "error", "too many pixels", _fill("in/a.png", "in/bomb.png")),
+    Case("fill-missing-image", "path that does not exist", "fill", "a photo path that does not exist", "error",
+         "image not found", _fill("in/nope.png")),
+    Case("fill-missing-mask", "path that does not exist", "fill", "a mask path that does not exist", "error",
+         "no such file", _fill("in/a.png", "in/nope.png")),
+    Case("fill-out-new-folder", "output path in a folder that does not exist", "fill",
+         "--out out/new/deeper/o.png (the folders do not exist)", "ok", "",
+         _fill("in/a.png", "in/mask.png", "out/new/deeper/o.png"),
+         check=lambda root: _known_kept(_out(root, "out/new/deeper/o.png"), photo(), hole()),
+         sees="the folders are created and the result written"),
+    Case("fill-out-under-a-file", "output path in a folder that does not exist", "fill",
+         "--out in/a.png/o.png (a 'folder' that is a file)", "error", "is a file, not a folder",
+         _fill("in/a.png", "in/mask.png", "in/a.png/o.png")),
+    Case("fill-out-is-image", "output that would overwrite the input", "fill", "--out the photo itself, with --overwrite",
+         "error", "refusing to overwrite the input", _fill("in/a.png", "in/mask.png", "in/a.png", "--overwrite")),
+    Case("fill-out-is-mask", "output that would overwrite the input", "fill", "--out the mask file, with --overwrite",
+         "error", "refusing to overwrite the input", _fill("in/a.png", "in/mask.png", "in/mask.png", "--overwrite")),
+    Case("fill-model-not-safetensors", "checkpoint that is not safetensors", "fill", "--model a text file named .safetensors",
+         "error", "not a readable safetensors file", _fill_model("in/not_weights.safetensors")),
+    Case("fill-model-pickle", "pickle file renamed .safetensors", "fill",
+         "--model a malicious pickle renamed .safetensors", "error", "not a readable safetensors file",
+         _fill_model("in/evil.safetensors")),
+    Case("fill-model-other-shape", "checkpoint of another model's shape", "fill",
+         "--model a file whose tensors belong to a smaller network", "error", "shape mismatch",
+         _fill_model("in/other_shape.safetensors")),
+    Case("fill-model-damaged-metadata", "checkpoint with damaged metadata", "fill",
+         "--model a safetensors file whose metadata is not JSON", "error", "damaged metadata",
+         _fill_model("in/damaged_meta.safetensors")),
+    Case("fill-model-missing", "path that does not exist", "fill", "--model nope.safetensors", "error",
+         "weights file not found", _fill_model("in/nope.safetensors")),
+    # --- inpaintkit eval ---
+    Case("eval-zero-byte-image", "zero-byte file", "eval", "a data folder holding a 0-byte .png", "error",
+         "file is empty", (*EVAL, "--data", "in/ev_zero", "--masks", "in/evm")),
+    Case("eval-truncated-jpeg", "truncated JPEG", "eval", "a data folder holding a truncated JPEG", "error",
+         "cannot read image", (*EVAL, "--data", "in/ev_trunc", "--masks", "in/evm")),
+    Case("eval-text-mask", "text file named .png", "eval", "a mask folder holding a text file named 02001.png",
+         "error", "not an image", (*EVAL, "--data", "in/ev", "--masks", "in/evm_text")),
+    Case("eval-bomb-image", "PNG header claiming 100,000 x 100,000 pixels", "eval",
+         "a data folder holding the 100,000 x 100,000 header", "error", "too many pixels",
+         (*EVAL, "--data", "in/ev_bomb", "--masks", "in/evm")),
+    Case("eval-missing-data", "path that does not exist", "eval", "--data a folder that does not exist", "error",
+         "does not exist", (*EVAL, "--data", "in/nope", "--masks", "in/evm")),
+    Case("eval-json-under-a-file", "output path in a folder that does not exist", "eval",
+         "--json in/a.png/r.json (a 'folder' that is a file)", "error", "is a file, not a folder",
+         ("eval", "-m", "telea", "--size", "16", "-q", "--data", "in/ev", "--masks", "in/evm", "--json", "in/a.png/r.json")),
+    Case("eval-json-new-folder", "output path in a folder that does not exist", "eval",
+         "--json out/new/r.json (the folder does not exist)", "ok", "",
+         ("eval", "-m", "telea", "--size", "16", "-q", "--data", "in/ev", "--masks", "in/evm", "--json", "out/new/r.json"),
+         check=lambda root: "telea" in json.loads((root / "out/new/r.json").read_text()),
+         sees="the folder is created and the JSON written"),
+    Case("eval-odd-images", "16-bit image", "eval", "a data folder of a 16-bit PNG, a palette PNG and a CMYK JPEG",
+         "ok", "", (*EVAL, "--data", "in/ev_odd", "--masks", "in/evm"),
+         check=lambda root: "telea" in json.loads((root / "out/r.json").read_text()),
+         sees="each is read as 8-bit RGB (16-bit scaled by 255/65535) and evaluated"),
+    # --- inpaintkit train ---
+    Case("train-config-unknown-fields", "config with unknown fields", "train", "--config with a misspelt field (stpes)",
+         "error", "unknown config fields ['stpes']", ("train", "--config", "in/cfg_unknown.json", "--data", "in/celeba",
+                                                      "--out", "out/run")),
+    Case("train-set-unknown-field", "config with unknown fields", "train", "--set stpes=3", "error",
+         "unknown config fields ['stpes']", (*TRAIN, "--data", "in/celeba", "--out", "out/run", "--set", "stpes=3")),
+    Case("train-config-list", "config with wrong types", "train", "--config holding a JSON list, not an object",
+         "error", "must be a JSON object",
+         ("train", "--config", "in/cfg_list.json", "--data", "in/celeba", "--out", "out/run")),
+    Case("train-config-broken-json", "config with wrong types", "train", "--config that is not valid JSON", "error",
+         "cannot read config", ("train", "--config", "in/cfg_broken.json", "--data", "in/celeba", "--out", "out/run")),
+    Case("train-config-missing", "path that does not exist", "train", "--config a file that does not exist", "error",
+         "cannot read config", ("train", "--config", "in/nope.json", "--data", "in/celeba", "--out", "out/run")),
+    Case("train-wrong-type", "config with wrong types", "train", "--set lr='\"fast\"' (a string for a number)",
+         "error", "config field lr must be a number",
+         (*TRAIN, "--data", "in/celeba", "--out", "out/run", "--set", 'lr="fast"')),
+    Case("train-model-kwargs-unknown", "config with wrong types", "train", "--set model_kwargs='{\"depth\": 3}'",
+         "error", "do not fit model 'fillnet'", ("train", "--data", "in/celeba", "--out", "out/run", "--set",
+                                                 'model_kwargs={"depth": 3}')),
+    Case("train-loss-unknown", "config with unknown fields", "train", "--set loss='{\"l2\": 1}' (no such loss term)",
+         "error", "unknown loss terms ['l2']",
+         (*TRAIN, "--data", "in/celeba", "--out", "out/run", "--set", 'loss={"l2": 1}')),
+    Case("train-init-pickle", "pickle file renamed .safetensors", "train", "--init-from a malicious pickle renamed "
+         ".safetensors", "error", "not a readable safetensors file",
+         (*TRAIN, "--data", "in/celeba", "--out", "out/run", "--init-from", "in/evil.safetensors")),
+    Case("train-init-not-safetensors", "checkpoint that is not safetensors", "train",
+         "--init-from a text file named .safetensors", "error", "not a readable safetensors file",
+         (*TRAIN, "--data", "in/celeba", "--out", "out/run", "--init-from", "in/not_weights.safetensors")),
+    Case("train-init-other-shape", "checkpoint of another model's shape", "train",
+         "--init-from weights of a smaller network", "error", "shape mismatch",
+         (*TRAIN, "--data", "in/celeba", "--out", "out/run", "--init-from", "in/other_shape.safetensors")),
+    Case("train-resume-truncated", "checkpoint that is not safetensors", "train",
+         "--resume a run whose checkpoint-last is cut in half", "error", "not a readable safetensors file",
+         ("train", "--out", "in/run_trunc", "--resume", "--no-progress")),
+    Case("train-data-truncated-jpeg", "truncated JPEG", "train", "--data holding a truncated JPEG", "error",
+         "truncated file", (*TRAIN, "--data", "in/celeba_bad", "--out", "out/run")),
+    Case("train-data-missing", "path that does not exist", "train", "--data a folder that does not exist", "error",
+         "data folder not found", (*TRAIN, "--data", "in/nope", "--out", "out/run")),
+    Case("train-out-is-a-file", "output that would overwrite the input", "train", "--out an existing file (in/a.png)",
+         "error", "is a file; give a run folder", (*TRAIN, "--data", "in/celeba", "--out", "in/a.png")),
+    # --- inpaintkit export ---
+    Case("export-not-safetensors", "checkpoint that is not safetensors", "export", "--model a text file named .safetensors",
+         "error", "not a readable safetensors file",
+         ("export", "--model", "in/not_weights.safetensors", "-o", "out/m.onnx")),
+    Case("export-pickle", "pickle file renamed .safetensors", "export", "--model a malicious pickle renamed .safetensors",
+         "error", "not a readable safetensors file", ("export", "--model", "in/evil.safetensors", "-o", "out/m.onnx")),
+    Case("export-other-shape", "checkpoint of another model's shape", "export", "--model weights of a smaller network",
+         "error", "shape mismatch", ("export", "--model", "in/other_shape.safetensors", "-o", "out/m.onnx")),
+    Case("export-damaged-metadata", "checkpoint with damaged metadata", "export",
+         "--model a file whose metadata is not JSON",
+         "error", "damaged metadata", ("export", "--model", "in/damaged_meta.safetensors", "-o", "out/m.onnx")),
+    Case("export-missing-model", "path that does not exist", "export", "--model nope.safetensors", "error",
+         "weights file not found", ("export", "--model", "in/nope.safetensors", "-o", "out/m.onnx")),
+    Case("export-out-under-a-file", "output path in a folder that does not exist", "export",
+         "-o in/a.png/m.onnx (a 'folder' that is a file)", "error", "is a file, not a folder",
+         ("export", "--model", "in/other_shape.safetensors", "-o", "in/a.png/m.onnx")),
+    Case("export-out-not-onnx", "unsupported format", "export", "-o model.pt", "error", "must name a .onnx file",
+         ("export", "-o", "out/model.pt")),
+    # --- inpaintkit serve (the server's model loading) ---
+    Case("serve-pickle", "pickle file renamed .safetensors", "serve", "--model a malicious pickle renamed .safetensors",
+         "error", "not a readable safetensors file", ("serve", "--port", "0", "--model", "in/evil.safetensors")),
+    Case("serve-not-safetensors", "checkpoint that is not safetensors", "serve", "--model a text file named .safetensors",
+         "error", "not a readable safetensors file", ("serve", "--port", "0", "--model", "in/not_weights.safetensors")),
+    # --- the Python API: inpaintkit.inpaint ---
+    Case("api-0x0-array", "0-sized image", "api", "a numpy array of shape (0, 0, 3)", "error", "image is empty",
+         _api(np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0), bool)), exc=InpaintError),
+    Case("api-1x1-hole", "1x1 image", "api", "a 1x1 image whose pixel is the hole", "error", "covers the whole image",
+         _api(np.zeros((1, 1, 3), np.uint8), np.ones((1, 1), bool)), exc=InpaintError),
+    Case("api-size-mismatch", "image/mask size mismatch", "api", "a 24x32 image with a 20x32 mask", "error",
+         "mask is 32x20 but image is 32x24", _api(mask=hole()[:20]), exc=InpaintError),
+    Case("api-all-white-mask", "all-white mask", "api", "a mask that is True everywhere", "error",
+         "covers the whole image", _api(mask=np.ones((H, W), bool)), exc=InpaintError),
+    Case("api-all-black-mask", "all-black mask", "api", "a mask that is False everywhere", "warning", "no hole pixels",
+         _api(mask=np.zeros((H, W), bool)), exc=EmptyMaskWarning, check=lambda out: np.array_equal(out, photo()),
+         sees="a copy of the image, with an EmptyMaskWarning"),
+    Case("api-ramp-mask", "non-binary mask", "api", "a uint8 ramp 0..248 as the mask", "ok", "", _api(mask=ramp()),
+         check=lambda out: _known_kept(out, photo(), _RAMP_HOLE), sees="filled where the mask is > 127"),
+    Case("api-16-bit", "16-bit image", "api", "a uint16 [H,W,3] array", "ok", "",
+         _api(photo().astype(np.uint16) * 257),
+         check=lambda out: out.dtype == np.uint16 and _known_kept(out, photo().astype(np.uint16) * 257, hole()),
+         sees="a uint16 array, known pixels bit-identical"),
+    Case("api-palette", "palette image", "api", "a PIL image in mode P", "ok", "",
+         _api(lambda: Image.fromarray(photo()).convert("P")), check=lambda out: out.mode == "RGB",
+         sees="a PIL image in mode RGB"),
+    Case("api-cmyk", "CMYK image", "api", "a PIL image in mode CMYK", "ok", "",
+         _api(lambda: Image.fromarray(photo()).convert("CMYK")), check=lambda out: out.mode == "RGB",
+         sees="a PIL image in mode RGB"),
+    Case("api-mask-zero-byte", "zero-byte file", "api", "a mask path to a 0-byte file", "error", "file is empty",
+         _api(mask="in/zero.png"), exc=ImageReadError),
+    Case("api-mask-truncated-png", "truncated PNG", "api", "a mask path to a truncated PNG", "error",
+         "cannot read image 'in/trunc.png'", _api(mask="in/trunc.png"), exc=ImageReadError),
+    Case("api-mask-text", "text file named .png", "api", "a mask path to a text file named .png", "error",
+         "not an image", _api(mask="in/text.png"), exc=ImageReadError),
+    Case("api-mask-bomb", "PNG header claiming 100,000 x 100,000 pixels", "api", "a mask path to the 100,000 x "
+         "100,000 header", "error", "too many pixels", _api(mask="in/bomb.png"), exc=ImageReadError),
+    Case("api-mask-missing", "path that does not exist", "api", "a mask path that does not exist", "error",
+         "no such file", _api(mask="in/nope.png"), exc=ImageReadError),
+    Case("api-image-is-a-path", "unsupported format", "api", "a file path instead of an image", "error",
+         "must be a numpy array or a PIL image", _api("in/a.png"), exc=InpaintError),
+    Case("api-model-pickle", "pickle file renamed .safetensors", "api", "model= a malicious pickle renamed .safetensors",
+         "error", "not a readable safetensors file", _api(model="in/evil.safetensors"), exc=CheckpointError),
+    Case("api-model-not-safetensors", "checkpoint that is not safetensors", "api", "model= a text file named .safetensors",
+         "error", "not a readable safetensors file", _api(model="in/not_weights.safetensors"), exc=CheckpointError),
+    Case("api-model-other-shape", "checkpoint of another model's shape", "api", "model= weights of a smaller network",
+         "error", "shape mismatch", _api(model="in/other_shape.safetensors"), exc=CheckpointError),
+    Case("api-model-damaged-metadata", "checkpoint with damaged metadata", "api", "model= a file whose metadata is not JSON",
+         "error", "damaged metadata", _api(model="in/damaged_meta.safetensors"), exc=CheckpointError),
+    # --- the HTTP API: POST /api/inpaint (server limits here: 1 MB body, 200,000 pixels) ---
+    Case("http-zero-byte-image", "zero-byte file", "http", "an empty image upload", "error", "image: the file is empty",
+         _upload("in/zero.png"), status=422),
+    Case("http-truncated-jpeg", "truncated JPEG", "http", "the first half of a JPEG", "error", "image: ",
+         _upload("in/trunc.jpg", image_type="image/jpeg"), status=422),
+    Case("http-truncated-png", "truncated PNG", "http", "the first half of a PNG", "error", "image: truncated file",
+         _upload("in/trunc.png"), status=422),
+    Case("http-text-as-png", "text file named .png", "http", "a text file sent as image/png", "error",
+         "image: not an image", _upload("in/text.png"), status=415),
+    Case("http-heic", "unsupported format", "http", "a HEIC photo", "error", "image: not an image",
+         _upload("in/photo.heic", image_type="image/heic"), status=415),
+    Case("http-pdf", "non-image upload", "http", "a PDF as the image", "error", "image: not an image",
+         _upload("in/doc.pdf", image_type="application/pdf"), status=415),
+    Case("http-text-mask", "non-image upload", "http", "a text file as the mask", "error", "mask: not an image",
+         _upload("in/a.png", "in/text.png"), status=415),
+    Case("http-1x1-hole", "1x1 image", "http", "a 1x1 photo whose pixel is the hole", "error", "covers the whole image",
+         _upload("in/one.png", "in/one_hole.png"), status=422),
+    Case("http-0x0", "0-sized image", "http", "a PNG whose header says 0x0 pixels", "error", "image: not an image",
+         _upload("in/empty0x0.png"), status=415),
+    Case("http-size-mismatch", "image/mask size mismatch", "http", "a 32x24 photo with a 32x20 mask", "error",
+         "mask is 32x20 pixels but the image is 32x24", _upload("in/a.png", "in/small_mask.png"), status=422),
+    Case("http-all-black-mask", "all-black mask", "http", "an all-black mask", "error", "mask marks no hole",
+         _upload("in/a.png", "in/black.png"), status=422),
+    Case("http-all-white-mask", "all-white mask", "http", "an all-white mask", "error", "covers the whole image",
+         _upload("in/a.png", "in/white.png"), status=422),
+    Case("http-grey-127-mask", "mask with no hole on any pixel", "http", "a mask that is grey 127 everywhere", "error",
+         "mask marks no hole", _upload("in/a.png", "in/grey127.png"), status=422),
+    Case("http-transparent-mask", "mask with no hole on any pixel", "http", "a fully transparent RGBA mask", "error",
+         "mask marks no hole", _upload("in/a.png", "in/clear.png"), status=422),
+    Case("http-ramp-mask", "non-binary mask", "http", "a grey ramp 0..248 as the mask", "ok", "",
+         _upload("in/a.png", "in/ramp.png"), check=_png_reply("RGB"), sees="200, the filled PNG (hole = grey > 127)"),
+    Case("http-16-bit", "16-bit image", "http", "a 48-bit RGB PNG", "ok", "", _upload("in/rgb16.png"),
+         check=_png_reply(dtype=np.uint16), sees="200, a 16-bit PNG back"),
+    Case("http-palette", "palette image", "http", "a palette PNG", "ok", "", _upload("in/palette.png"),
+         check=_png_reply("RGB"), sees="200, an RGB PNG"),
+    Case("http-cmyk", "CMYK image", "http", "a CMYK JPEG", "ok", "", _upload("in/cmyk.jpg", image_type="image/jpeg"),
+         check=_png_reply("RGB"), sees="200, an RGB PNG"),
+    Case("http-bomb", "PNG header claiming 100,000 x 100,000 pixels", "http", "the 60-byte 100,000 x 100,000 header",
+         "error", "image: ", _upload("in/bomb.png"), status=413),
+    Case("http-bad-multipart", "malformed HTTP request", "http", "a multipart body that is garbage", "error",
+         "multipart", _raw(b"garbage, not multipart", "multipart/form-data; boundary=xyz"), status=400),
+    Case("http-no-boundary", "malformed HTTP request", "http", "multipart/form-data without a boundary", "error",
+         "boundary", _raw(b"--x\r\n", "multipart/form-data"), status=400),
+    Case("http-three-files", "malformed HTTP request", "http", "a multipart body with three files", "error",
+         "Too many files", _raw(_MULTIPART_3, "multipart/form-data; boundary=b"), status=400),
+    Case("http-mask-missing", "malformed HTTP request", "http", "a multipart body without the mask", "error",
+         "'mask' is missing", lambda c: c.post("/api/inpaint", files={"image": ("a.png", Path("in/a.png").read_bytes())}),
+         status=422),
+    Case("http-json-broken", "malformed HTTP request", "http", "a JSON body that is not JSON", "error",
+         "not valid JSON", _raw(b'{"image": ', "application/json"), status=422),
+    Case("http-json-deep", "malformed HTTP request", "http", "a JSON body nested 100,000 deep", "error",
+         "nested too deeply", _raw(b"[" * 100_000 + b"]" * 100_000, "application/json"), status=422),
+    Case("http-json-list", "malformed HTTP request", "http", "a JSON list instead of an object", "error",
+         "JSON body", _raw(b"[1, 2]", "application/json"), status=422),
+    Case("http-json-bad-base64", "non-image upload", "http", "JSON whose image is not base64", "error",
+         "image: not valid base64", _raw(json.dumps({"image": "%%%", "mask": "%%%"}).encode(), "application/json"),
+         status=422),
+    Case("http-no-content-type", "malformed HTTP request", "http", "a body without a content type", "error",
+         "send multipart/form-data", _raw(b"raw bytes", None), status=415),
+    Case("http-get", "malformed HTTP request", "http", "GET instead of POST", "error", "Method Not Allowed",
+         _raw(b"", None, "GET"), status=405),
+    Case("http-oversized", "oversized HTTP request", "http", "a 1.5 MB upload (limit 1 MB)", "error",
+         "over this server's limit", lambda c: c.post("/api/inpaint", files={"image": ("a.png", bytes(1_500_000)),
+                                                                              "mask": ("m.png", b"x")}), status=413),
+    Case("http-length-lie", "oversized HTTP request", "http", "Content-Length claiming 50 MB, 10 bytes sent", "error",
+         "over this server's limit", _raw(b"0123456789", "application/json", content_length="52428800"), status=413),
+    Case("http-too-many-pixels", "oversized HTTP request", "http", "a 500x500 PNG (server limit 200,000 pixels)",
+         "error", "over this server's limit of 200,000", lambda c: c.post("/api/inpaint", files={
+             "image": ("a.png", encode(Image.new("RGB", (500, 500)), "PNG")), "mask": ("m.png", b"x")}), status=413),
+)
+
+
+# --- running one case ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What one case did: ``code`` (exit code, HTTP status, or the exception / ``"returned"`` for the API),
+    ``line`` (the error / warning line the user sees), ``lines`` (all stderr lines of a CLI run),
+    ``crashed`` (a traceback escaped), ``changed`` (paths under the case folder added, removed or modified),
+    and ``result`` (what ``Case.check`` inspects)."""
+
+    code: Any
+    line: str = ""
+    lines: list = field(default_factory=list)
+    crashed: str = ""
+    changed: list = field(default_factory=list)
+    result: Any = None
+
+
+def snapshot(root: Path) -> dict:
+    """Every file and folder under ``root``: relative path -> (size, mtime_ns) (None for folders)."""
+    out = {}
+    for p in root.rglob("*"):
+        st = p.stat()
+        out[str(p.relative_to(root))] = None if p.is_dir() else (st.st_size, st.st_mtime_ns)
+    return out
+
+
+_CLIENT = {}
+
+
+def http_client():
+    """The server under test: Telea, 1 MB bodies, 200,000 pixels (created once)."""
+    if "c" not in _CLIENT:
+        from fastapi.testclient import TestClient
+
+        from inpaintkit.server import create_app
+
+        _CLIENT["c"] = TestClient(create_app("telea", max_upload_mb=1, max_pixels=200_000), raise_server_exceptions=False)
+    return _CLIENT["c"]
+
+
+def run_case(case: Case, root: Path) -> Outcome:
+    """Run one case with ``root`` (made by :func:`make_inputs`) as the working folder and a fresh empty ``out/``."""
+    shutil.rmtree(root / "out", ignore_errors=True)
+    (root / "out").mkdir()
+    before = snapshot(root)
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        if case.entry in CLI_ENTRIES:
+            r = CliRunner().invoke(app, list(case.run))
+            err = [ln for ln in r.stderr.splitlines() if ln.strip()]
+            crashed = ""
+            if r.exception is not None and not isinstance(r.exception, SystemExit):
+                crashed = "".join(traceback.format_exception(*r.exc_info))
+            o = Outcome(r.exit_code, err[0] if err else "", err, crashed, result=root)
+        elif case.entry == "api":
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    value = case.run()
+                    o = Outcome("returned", result=value)
+                except Exception as e:  # noqa: BLE001 - the table says which type is right
+                    o = Outcome(type(e), str(e), result=e)
+            hits = [w for w in caught if case.exc is not None and issubclass(w.category, case.exc)]
+            if o.code == "returned" and hits:
+                o.line = str(hits[0].message)
+        else:
+            r = case.run(http_client())
+            try:
+                detail = r.json().get("detail") if r.status_code != 200 else ""
+            except ValueError:
+                detail = None
+            o = Outcome(r.status_code, detail if isinstance(detail, str) else repr(detail), result=r)
+    finally:
+        os.chdir(cwd)
+    after = snapshot(root)
+    o.changed = sorted(k for k in set(before) | set(after) if before.get(k, 0) != after.get(k, 0))
+    return o
+
+
+def check_outcome(case: Case, o: Outcome, root: Path) -> None:
+    """The contract (module doc) for one case; AssertionError naming the case otherwise."""
+    where = f"[{case.id}]"
+    assert not o.crashed, f"{where} traceback:\n{o.crashed}"
+    assert not (root / MARKER).exists(), f"{where} the malicious pickle ran"
+    if case.expect == "error":
+        assert o.changed == [], f"{where} a failure left files behind or changed them: {o.changed}"
+    else:
+        assert all(p.startswith("out") for p in o.changed), f"{where} wrote outside the output folder: {o.changed}"
+    if case.entry in CLI_ENTRIES:
+        if case.expect == "error":
+            assert o.code == 2, f"{where} exit code {o.code}, stderr {o.lines}"
+            assert len(o.lines) == 1 and o.line.startswith("error: "), f"{where} stderr must be one error line: {o.lines}"
+        else:
+            assert o.code == 0, f"{where} exit code {o.code}, stderr {o.lines}"
+            if case.expect == "warning":
+                assert len(o.lines) == 1 and o.line.startswith("warning: "), f"{where} one warning line: {o.lines}"
+            else:
+                assert o.lines == [], f"{where} unexpected stderr {o.lines}"
+    elif case.entry == "api":
+        if case.expect == "error":
+            assert o.code is not None and o.code is case.exc, f"{where} raised {o.code}, expected {case.exc}: {o.line}"
+        else:
+            assert o.code == "returned", f"{where} raised {o.code}: {o.line}"
+            if case.expect == "warning":
+                assert o.line, f"{where} expected a {case.exc.__name__}"
+    else:
+        assert o.code < 500, f"{where} server error {o.code}: {o.line}"
+        if case.expect == "error":
+            assert o.code == case.status, f"{where} status {o.code}, expected {case.status}: {o.line}"
+        else:
+            assert o.code == 200, f"{where} status {o.code}: {o.line}"
+    if case.expect != "ok":
+        assert "\n" not in o.line and case.match in o.line, f"{where} expected {case.match!r} in {o.line!r}"
+    if case.check is not None:
+        assert case.check(o.result), f"{where} the accepted input's result is wrong"
+
+
+# --- the tests -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors; a busy CPU makes more threads wait
+    yield make_inputs(tmp_path_factory.mktemp("bad_inputs"))
+    torch.set_num_threads(n)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(case, root):
+    check_outcome(case, run_case(case, root), root)
+
+
+def test_the_table_covers_every_kind_and_entry_point():
+    assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"
+    assert {c.kind for c in CASES} == set(KINDS), set(KINDS) ^ {c.kind for c in CASES}
+    assert len(KINDS) >= 25
+    assert {c.entry for c in CASES} == set(ENTRIES)
+    for c in CASES:
+        assert c.expect in ("error", "warning", "ok"), c.id
+        assert c.expect == "ok" or c.match, f"{c.id}: an error or warning row needs a message to match"
+        assert c.expect != "ok" or c.sees, f"{c.id}: an accepted input needs the documented behaviour in 'sees'"
+        assert c.entry != "api" or c.expect == "ok" or c.exc is not None, c.id
+        assert c.entry != "http" or c.expect != "error" or 400 <= c.status < 500, c.id
+
+
+def test_the_contract_check_can_fail(root):
+    """The checker is not a tautology: a wrong exit code, a leftover file or a 5xx are caught."""
+    case = next(c for c in CASES if c.id == "fill-zero-byte-image")
+    with pytest.raises(AssertionError, match="exit code"):
+        check_outcome(case, Outcome(1, "error: x", ["error: x"]), root)
+    with pytest.raises(AssertionError, match="left files behind"):
+        check_outcome(case, Outcome(2, "error: file is empty", ["error: file is empty"], changed=["out/o.png"]), root)
+    with pytest.raises(AssertionError, match="one error line"):
+        check_outcome(case, Outcome(2, "error: a", ["error: a", "Traceback"]), root)
+    http = next(c for c in CASES if c.id == "http-json-deep")
+    with pytest.raises(AssertionError, match="server error"):
+        check_outcome(http, Outcome(500, "internal error"), root)
