@@ -93,6 +93,7 @@ def run_dataset(name: str, args, methods: list[str], limits: dict[str, int]) -> 
             res = evaluate_pairs([m], pairs, batch=args.batch, workers=args.workers)
             lab = method_label(m)
             write_json(out / f"{lab}.json", res)
+            meta = load_json(out / "meta.json", {})  # re-read: another run may have added methods meanwhile
             meta[lab] = {
                 "spec": m,
                 "date": dt.date.today().isoformat(),

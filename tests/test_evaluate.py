@@ -208,3 +208,17 @@ def test_process_pool_gives_the_same_metrics(tiny):
         a, b = serial["bands"][band], pooled["bands"][band]
         assert {k: a[k] for k in KEYS - {"ms_per_image"}} == {k: b[k] for k in KEYS - {"ms_per_image"}}
         assert b["ms_per_image"] > 0
+
+
+def test_exact_fill_counts_as_psnr_cap():
+    """An exact fill (MSE 0) has infinite PSNR; it counts as PSNR_CAP so band means stay finite."""
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    hole = np.zeros((16, 16), bool)
+    hole[4:8, 4:8] = True
+    exact = ev.image_metrics(truth, truth.copy(), hole)
+    assert exact["psnr"] == exact["hole_psnr"] == ev.PSNR_CAP and exact["mse"] == 0
+    off = truth.copy()
+    off[5, 5, 0] ^= 1  # one value off by one: the largest finite PSNR, still below the cap
+    r = ev.image_metrics(truth, off, hole)
+    assert r["psnr"] == pytest.approx(10 * np.log10(255**2 * 16 * 16 * 3)) and r["psnr"] < ev.PSNR_CAP
