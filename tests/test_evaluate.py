@@ -222,3 +222,10 @@ def test_exact_fill_counts_as_psnr_cap():
     off[5, 5, 0] ^= 1  # one value off by one: the largest finite PSNR, still below the cap
     r = ev.image_metrics(truth, off, hole)
     assert r["psnr"] == pytest.approx(10 * np.log10(255**2 * 16 * 16 * 3)) and r["psnr"] < ev.PSNR_CAP
+
+
+def test_write_json_atomic_and_readable(tmp_path):
+    path = ev.write_json(tmp_path / "sub" / "r.json", {"telea": {"bands": {}, "mean": {}}})
+    assert json.loads(path.read_text()) == {"telea": {"bands": {}, "mean": {}}}
+    assert path.stat().st_mode & 0o044  # group/other may read it (mkstemp alone would leave 0600)
+    assert [p.name for p in path.parent.iterdir()] == ["r.json"]

@@ -12,9 +12,9 @@ Typical use (the trainer builds the DataLoader itself)::
 from __future__ import annotations
 
 import hashlib
-import multiprocessing as mp
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
@@ -97,12 +97,6 @@ def list_dataset(root, split: Optional[str] = None) -> List[Path]:
     return list_images(root)
 
 
-def _worker_init() -> None:
-    import cv2
-
-    cv2.setNumThreads(1)  # one process per core; no thread pools inside a forked worker
-
-
 def _load_one(args: Tuple[str, int]) -> np.ndarray:
     path, size = args
     return preprocess(read_image(path), size)
@@ -120,7 +114,7 @@ def _cache_file(cache_dir, paths: Sequence[Path], size: int) -> Path:
 def load_images(paths: Sequence, size: int, workers: int = 2, cache_dir=None, progress: bool = True) -> np.ndarray:
     """Decode and :func:`~inpaintkit.images.preprocess` (centre square crop, area resize) every image.
 
-    Returns uint8 [N,size,size,3] in the order of ``paths``. ``workers`` > 1 decodes in a process pool.
+    Returns uint8 [N,size,size,3] in the order of ``paths``. ``workers`` > 1 decodes in a thread pool.
     ``cache_dir``: optional folder for a ``.npy`` cache keyed by (paths, file sizes, mtimes, size); a second
     call with the same files loads in well under a second. Unreadable images raise ImageReadError.
     """
@@ -146,8 +140,10 @@ def load_images(paths: Sequence, size: int, workers: int = 2, cache_dir=None, pr
             out[i] = _load_one(job)
             bar.update()
     else:
-        with mp.get_context("spawn" if os.name == "nt" else "fork").Pool(workers, initializer=_worker_init) as pool:
-            for i, img in enumerate(pool.imap(_load_one, jobs, chunksize=64)):
+        # Threads, not processes: decoding (Pillow) and resizing (OpenCV) release the GIL, and forking a
+        # process that already runs threads (torch, onnxruntime, a server) can deadlock the children.
+        with ThreadPoolExecutor(workers) as pool:
+            for i, img in enumerate(pool.map(_load_one, jobs)):
                 out[i] = img
                 bar.update()
     bar.close()

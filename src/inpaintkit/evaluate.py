@@ -363,6 +363,13 @@ def format_table(results: dict) -> str:
     return markdown_table(["method", "band", *(c for c, _, _ in _COLUMNS)], rows, left=2)
 
 
+def _readable(tmp) -> None:
+    """mkstemp makes 0600 files; give the finished file the usual permissions (0666 minus the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+
+
 def write_json(path, obj) -> Path:
     """Write ``obj`` as indented JSON atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
@@ -372,6 +379,7 @@ def write_json(path, obj) -> Path:
         with os.fdopen(fd, "w") as f:
             json.dump(obj, f, indent=1)
             f.write("\n")
+        _readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -450,6 +458,7 @@ def make_grid(rows: Sequence[GridRow], outputs_by_method: dict[str, Sequence[np.
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=110, format="png")
+        _readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
