@@ -276,9 +276,9 @@ def render(args) -> None:
             if grid.is_file():
                 lines += [f"![{title}: input with the hole in white, each method's output, truth; "
                           f"PSNR / hole-PSNR under each output]({grid.relative_to(docs).as_posix()})", "",
-                          f"Rows: one pair from each band (0-10 % at the top to 50-60 % at the bottom); columns: "
-                          f"the input with its hole painted white, each method's output (PSNR / hole-PSNR of that "
-                          f"pair below it), the truth.", ""]
+                          "Rows: one pair from each band (0-10 % at the top to 50-60 % at the bottom); columns: "
+                          "the input with its hole painted white, each method's output (PSNR / hole-PSNR of that "
+                          "pair below it), the truth.", ""]
     notes = docs / "results" / "notes.md"
     if notes.is_file():
         lines += ["## Notes", "", notes.read_text().strip(), ""]

@@ -33,6 +33,9 @@ except ImportError:  # pragma: no cover
     pytest.skip("browser tests need the Python package playwright (pip install -e '.[test]')",
                 allow_module_level=True)
 
+# CI machines are shared and slow at times: give the page time before an expectation fails.
+expect.set_options(timeout=15_000)
+
 
 class GatedTelea:
     """OpenCV Telea behind a gate the test can close, to see the page's busy state."""
@@ -83,6 +86,7 @@ def browser():
 def page(browser, server):
     ctx = browser.new_context(viewport={"width": 1100, "height": 760}, accept_downloads=True)
     pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto(server.url)
