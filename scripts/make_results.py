@@ -267,8 +267,9 @@ def render(args) -> None:
                              info.get("date", "?"), info.get("cpu", "?"), f"{info.get('wall_s', float('nan')) / 60:.1f}", share])
             lines += ["### Runs", "", markdown_table(["method", "kind", "training cost", "images", "date", "CPU", "wall (min)",
                                                       "CPU time / wall"], rows, left=6), "",
-                      "`CPU time / wall` near 100 % means the run had a core to itself; far below, other work "
-                      "(training runs) held the CPU and `ms/img` is inflated by the same factor.", ""]
+                      "`CPU time / wall`: a classical method runs on one core, so near 100 % means it had that core to "
+                      "itself and far below means other work (training runs) held the CPU and inflated `ms/img`; "
+                      "learned models use two threads (up to 200 %). `?`: not recorded (older run, or a process pool).", ""]
             check = reference_check(name, size, results, args.data_root)
             if check:
                 lines += [check]
