@@ -32,34 +32,27 @@ def load_bundled(name: str):
     return load_model(path)
 
 
-@register_model(name="faces", kind="pretrained")
-def faces(**kw):
-    """``fillnet`` trained on CelebA faces (``configs/faces.json``)."""
-    return load_bundled("faces")
+BUNDLED_DOCS = {
+    "faces": "``fillnet`` trained on CelebA faces (``configs/faces.json``).",
+    "general": "``fillnet`` trained on general photos (``configs/general.json``).",
+    "faces-gan": "``faces`` fine-tuned adversarially against an SN-PatchGAN (``configs/faces-gan.json``).",
+    "seed-unet-faces": "The baseline: ``seed-unet`` trained on CelebA with the seed's recipe (``configs/seed-unet.json``).",
+    "default": "The model used when none is named: ``general``.",
+}
 
 
-@register_model(name="general", kind="pretrained")
-def general(**kw):
-    """``fillnet`` trained on general photos (``configs/general.json``)."""
-    return load_bundled("general")
+def _bundled_factory(name: str):
+    file = DEFAULT if name == "default" else name
+
+    def factory(**kw):
+        return load_bundled(file)
+
+    factory.__doc__ = BUNDLED_DOCS[name]
+    return factory
 
 
-@register_model(name="faces-gan", kind="pretrained")
-def faces_gan(**kw):
-    """``faces`` fine-tuned adversarially against an SN-PatchGAN (``configs/faces-gan.json``)."""
-    return load_bundled("faces-gan")
-
-
-@register_model(name="seed-unet-faces", kind="pretrained")
-def seed_unet_faces(**kw):
-    """The baseline: ``seed-unet`` trained on CelebA with the seed's recipe (``configs/seed-unet.json``)."""
-    return load_bundled("seed-unet-faces")
-
-
-@register_model(name="default", kind="pretrained")
-def default(**kw):
-    """The model used when none is named: ``general``."""
-    return load_bundled(DEFAULT)
+for _name in BUNDLED_DOCS:
+    register_model(_bundled_factory(_name), name=_name, kind="pretrained")
 
 
 def load(name_or_path: str | Path | None = None):
