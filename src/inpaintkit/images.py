@@ -213,6 +213,7 @@ def save_image(path, img: np.ndarray) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp creates 0600; a saved picture is meant to be shared
         with os.fdopen(fd, "wb") as f:
             Image.fromarray(np.ascontiguousarray(img)).save(f, format=fmt)
         os.replace(tmp, path)
