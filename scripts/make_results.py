@@ -167,6 +167,50 @@ def pivot(results: dict, methods: list[str], key: str, fmt: str, higher_better: 
     return markdown_table(["method", *(f"{c} %" if c != "mean" else "mean" for c in cols)], rows)
 
 
+# The issue's targets against the best classical method: (dataset, model) -> minimum PSNR margin per band
+TARGETS = {
+    ("celeba", "faces"): {"0-10": 1.5, "10-20": 1.5, "20-30": 1.5, "30-40": 1.5, "40-50": 3.0, "50-60": 3.0},
+    ("bsds500", "general"): {"0-10": 0.0, "10-20": 0.0, "20-30": 0.0, "30-40": 1.5, "40-50": 1.5, "50-60": 1.5},
+}
+REFERENCE = "biharmonic"
+
+
+def margins(name: str, results: dict, methods: list[str]) -> str:
+    """PSNR and SSIM of each learned method minus biharmonic's, per band, and the targets met or not."""
+    from inpaintkit.evaluate import markdown_table
+    from inpaintkit.models.registry import list_models, model_kind
+
+    if REFERENCE not in results:
+        return ""
+    ref = results[REFERENCE]["bands"]
+    n_ref = results[REFERENCE]["mean"]["n"]
+    learned = [m for m in methods if results[m]["mean"]["n"] == n_ref
+               and (m not in list_models() or model_kind(m) != "classical")]
+    if not learned:
+        return ""
+    bands = list(ref)
+    rows = []
+    for m in learned:
+        b = results[m]["bands"]
+        rows.append([m, *(f"{b[k]['psnr'] - ref[k]['psnr']:+.2f} / {b[k]['ssim'] - ref[k]['ssim']:+.4f}" for k in bands)])
+    out = [f"### Against {REFERENCE} (the best classical method here)", "",
+           f"PSNR margin (dB) / SSIM margin of each learned method over {REFERENCE}, per band, on the same pairs.", "",
+           markdown_table(["method", *(f"{k} %" for k in bands)], rows), ""]
+    for (ds, model), want in TARGETS.items():
+        for m in (model, f"{model}+flip"):
+            if ds != name or m not in learned:
+                continue
+            b = results[m]["bands"]
+            miss = [k for k in bands if b[k]["psnr"] - ref[k]["psnr"] < want[k]]
+            ssim_ok = all(b[k]["ssim"] > ref[k]["ssim"] for k in bands) if ds == "celeba" else True
+            need = ", ".join(f"{k} %: ≥ {v:+.1f}" for k, v in want.items())
+            verdict = "**met**" if not miss and ssim_ok else (
+                "**not met** (" + ", ".join(f"{k} %: {b[k]['psnr'] - ref[k]['psnr']:+.2f} dB" for k in miss)
+                + ("" if ssim_ok else "; SSIM not higher in every band") + ")")
+            out.append(f"- Target for `{m}` ({need} dB PSNR{', higher SSIM in every band' if ds == 'celeba' else ''}): {verdict}")
+    return "\n".join(out) + "\n"
+
+
 def reference_check(name: str, size: int, results: dict, data_root: Path) -> str:
     """How far the cached classical results are from the independent reference run (same images only)."""
     ref_file = {"bsds500": "classical_128_bsds500_val.json"}.get(name)
@@ -253,6 +297,8 @@ def render(args) -> None:
             lines += ["### PSNR (dB, whole image)", "", pivot(results, methods, "psnr", "{:.2f}"), ""]
             lines += ["### Hole-PSNR (dB, hole pixels only)", "", pivot(results, methods, "hole_psnr", "{:.2f}"), ""]
             lines += ["### SSIM", "", pivot(results, methods, "ssim", "{:.4f}"), ""]
+            if size == 128:
+                lines += [margins(name, results, methods)]
             lines += ["### All metrics", "", format_table({m: results[m] for m in methods}), ""]
             rows = []
             for m in methods:

@@ -28,7 +28,10 @@ def test_report_has_both_tables_and_judges_the_targets():
     assert "| 128²" in text and "4096x4096" in text and "**120 GFLOP/s**" in text
     assert "Taken under load" not in text
     assert "onnxruntime ≥ 1.5x PyTorch eager: 128²: 2.00x" in text and "faster than biharmonic" in text
-    assert "128² fill ≤ 15 ms: PyTorch 10.0 ms, onnxruntime 5.0 ms — **met**" in text
+    assert "128² fill ≤ 15 ms, fp32: PyTorch 10.0 ms, onnxruntime 5.0 ms (bf16: 10.0 ms) — **met**" in text
+    assert "faster than biharmonic at every size, fp32 (faster of PyTorch and onnxruntime): 128²: 5.0 vs 30.0 ms" in text
+    assert "faster than biharmonic at every size, bf16 (PyTorch under bfloat16 autocast): 128²: 10.0 vs 30.0 ms" in text
+    assert "| model, PyTorch bf16 |" in text.replace("  ", "")
     assert "4096x4096 within 1.5 GB peak memory: 500 MB" in text
     res["machine"]["load"] = [5.0]
     assert "Taken under load" in format_markdown(res)

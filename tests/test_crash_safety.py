@@ -47,21 +47,22 @@ STEPS = 16
 
 # The helper process: import once, then fork one child per job read from stdin; report pid and exit status.
 ZYGOTE = r'''
-import json, os, signal, sys, time, traceback, types
+import builtins, json, os, signal, sys, time, traceback, types
 import torch  # noqa: F401 - imported before any fork; no torch op runs in this process
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot  # noqa: F401
-import inpaintkit.checkpoint as ck
+import inpaintkit.fileio as fileio
+fileio.STALE_AGE_S = 0.0  # the kills below come seconds apart: clean leftovers at once
 import inpaintkit.cli
 import inpaintkit.data, inpaintkit.masks, inpaintkit.models.generators, inpaintkit.train  # noqa: F401,E401
 
 
 def arm(plan):
-    """Wrap the os functions inpaintkit.checkpoint uses so the planned checkpoint-last write is interrupted."""
+    """Wrap the functions inpaintkit.fileio writes with so the planned checkpoint-last write is interrupted."""
     if not plan:
         return
-    real_fdopen, real_replace = os.fdopen, os.replace
+    real_replace = os.replace
     writes = {"n": 0}
     is_last = lambda path: os.path.basename(str(path)).startswith(".checkpoint-last.safetensors.")
 
@@ -96,9 +97,9 @@ def arm(plan):
                 return half + self.f.write(data[half:])
             return self.f.write(data)
 
-    def fdopen(fd, *a, **kw):
-        f = real_fdopen(fd, *a, **kw)
-        return File(f) if is_last(os.readlink(f"/proc/self/fd/{fd}")) else f
+    def open_(path, mode="r", *a, **kw):
+        f = builtins.open(path, mode, *a, **kw)
+        return File(f) if "w" in mode and is_last(path) else f
 
     def replace(src, dst):
         if plan["mode"] == "before-rename" and is_last(src) and writes["n"] == plan["write"]:
@@ -106,8 +107,8 @@ def arm(plan):
         return real_replace(src, dst)
 
     proxy = types.SimpleNamespace(**vars(os))
-    proxy.fdopen, proxy.replace = fdopen, replace
-    ck.os = proxy
+    proxy.replace = replace
+    fileio.os, fileio.open = proxy, open_
 
 
 print(json.dumps({"ready": os.getpid()}), flush=True)
@@ -245,7 +246,8 @@ def test_sigkill_at_any_moment_then_resume_is_bit_identical(zygote, tmp_path):
     assert zygote.run(resume_args(run), {"mode": "before-rename", "write": j}) == -signal.SIGKILL
     step, temps = check_disk(run)
     assert step == k - 1 + j - 1
-    assert len(temps) == 2  # the complete-but-unrenamed file is left too, and ignored
+    assert len(temps) == 1  # the complete-but-unrenamed file is left (and ignored); the torn one of step 1 was
+    # removed by the resumed run's first write (its writer process was gone)
 
     # 3. resume with slow checkpoint writes; SIGKILL from outside at a random moment once the run has moved on
     zygote.start(resume_args(run), {"mode": "slow", "pause": 0.03, "fraction": 0.5})
@@ -263,3 +265,4 @@ def test_sigkill_at_any_moment_then_resume_is_bit_identical(zygote, tmp_path):
     for name in ("checkpoint-last.safetensors", "model-best.safetensors"):  # weights, EMA, Adam state, RNG
         assert_same_tensors(load_file(str(run / name)), load_file(str(ref / name)))
     assert "rng/torch" in load_file(str(run / "checkpoint-last.safetensors"))
+    assert not list(run.glob(".*.tmp"))  # every leftover of a killed writer was cleaned up by a later write

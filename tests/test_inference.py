@@ -326,3 +326,15 @@ def test_fill_file_reports_an_empty_mask(tmp_path):
         warnings.simplefilter("error")  # fill_file reports through its return value, not a warning
         assert fill_file(tmp_path / "a.png", tmp_path / "m.png", tmp_path / "o.png", Const()) is False
     assert np.array_equal(read_picture(tmp_path / "o.png").pixels, _photo())
+
+
+def test_bf16_backend_is_close_to_fp32_and_keeps_known_pixels():
+    img, hole = _photo(64, 64), _hole(64, 64)
+    fp32 = inpaint(img, hole, "faces")
+    bf16 = inpaint(img, hole, "faces", backend="bf16")
+    assert np.array_equal(bf16[~hole], img[~hole])
+    assert np.abs(bf16.astype(int) - fp32.astype(int)).max() <= 4  # bfloat16 autocast: within a few levels of 255
+    with pytest.raises(InpaintError, match="needs a network"):
+        inpaint(img, hole, "telea", backend="bf16")
+    with pytest.raises(InpaintError, match="unknown backend"):
+        inpaint(img, hole, "faces", backend="fp8")

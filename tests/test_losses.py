@@ -75,6 +75,21 @@ def test_per_image_hole_l1_weighs_every_image_with_a_hole_alike():
     assert float(terms["l1_hole_img"]) == 0.0
 
 
+def test_log_hole_mse_per_image_is_the_mean_of_per_image_logs():
+    """Image 0: one hole pixel with error 1 (mse 1); image 1: error 0.1 everywhere (mse 0.01); image 2: no hole."""
+    pred = torch.zeros(3, 3, 2, 2)
+    target = torch.full((3, 3, 2, 2), 0.1)
+    target[0] = 1.0
+    mask = torch.zeros(3, 1, 2, 2)
+    mask[0, 0, 0, 0] = 1
+    mask[1] = 1
+    _, terms = reconstruction_loss(pred, target, mask, {"logmse_hole_img": 1.0})
+    want = (math.log(1 + 1e-5) + math.log(0.01 + 1e-5)) / 2
+    assert float(terms["logmse_hole_img"]) == pytest.approx(want, rel=1e-5)
+    _, terms = reconstruction_loss(pred, target, torch.zeros_like(mask), {"logmse_hole_img": 1.0})
+    assert float(terms["logmse_hole_img"]) == 0.0
+
+
 def test_empty_hole_gives_zero_not_nan():
     pred, target, _ = two_by_two()
     total, terms = reconstruction_loss(pred, target, torch.zeros(1, 1, 2, 2), {"l1_hole": 1.0, "mse_hole": 1.0})

@@ -75,7 +75,11 @@ def run_a(celeba, tmp_path_factory) -> Path:
 def test_run_writes_every_artifact(run_a):
     names = {p.name for p in run_a.iterdir()}
     assert {"config.json", "log.jsonl", "curves.png", "samples", "checkpoint-last.safetensors",
-            "checkpoint-best.safetensors", "model-best.safetensors", "model-best.json"} <= names
+            "checkpoint-best.safetensors", "model-best.safetensors", "model-best.json", "model-last.safetensors"} <= names
+    from safetensors import safe_open
+
+    with safe_open(str(run_a / "model-last.safetensors"), "pt") as f:  # the EMA generator at the last validation
+        assert json.loads(f.metadata()["info"])["step"] == 6
     assert not [n for n in names if n.endswith(".tmp") or n.startswith(".")]  # atomic writes left nothing behind
 
     cfg = json.loads((run_a / "config.json").read_text())
@@ -135,6 +139,29 @@ def test_resume_takes_the_saved_config(celeba, tmp_path):
 def test_resume_without_a_checkpoint_fails(celeba, tmp_path):
     with pytest.raises(CheckpointError, match="nothing to resume"):
         train(config(celeba), tmp_path / "empty", resume=True, progress=False)
+
+
+def test_max_minutes_stops_early_with_a_checkpoint_and_validation(celeba, tmp_path):
+    """A wall-time limit ends the run at the next log step: last checkpoint, validation and samples written."""
+    out = tmp_path / "timed"
+    train(config(celeba, steps=1000, max_minutes=1e-9, val_every=500, ckpt_every=500), out, progress=False)
+    rows = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    val = [r for r in rows if "val_psnr" in r]
+    assert len(val) == 1 and val[0]["step"] == 1  # stopped at the first check (log_every=1), not at 1000
+    from safetensors import safe_open
+
+    with safe_open(str(out / "checkpoint-last.safetensors"), "pt") as f:
+        assert int(f.metadata()["step"]) == 1
+    assert (out / "model-best.safetensors").exists() and list((out / "samples").glob("*.png"))
+
+
+def test_device_must_be_known_and_cuda_needs_a_gpu(celeba, tmp_path):
+    with pytest.raises(ValueError, match="device must be cpu, cuda or auto"):
+        TrainConfig.from_dict({"device": "tpu"})
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="no CUDA GPU"):
+            train(config(celeba, device="cuda"), tmp_path / "gpu", progress=False)
+    train(config(celeba, steps=1, device="auto"), tmp_path / "auto", progress=False)  # cpu here, cuda where present
 
 
 def test_unknown_config_fields_give_a_clear_error():

@@ -8,14 +8,13 @@ Two kinds of file:
 * a **training checkpoint** (``save_state`` / ``load_state``): tensors under prefixes (``g/``, ``ema/``,
   ``d/``, ``opt_g/``, ``opt_d/``, ``rng/``) plus JSON metadata (config, step, optimizer hyper-parameters).
 
-Every write goes to a temporary file in the same folder, is fsynced, then renamed over the target, so a
-crash (even ``kill -9``) leaves either the old file or the new one, never a truncated one.
+Every write goes through :mod:`inpaintkit.fileio` (temporary file, fsync, rename), so a crash (even
+``kill -9``) leaves either the old file or the new one, never a truncated one.
 """
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
@@ -23,37 +22,13 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
+from inpaintkit.fileio import atomic_write_bytes, atomic_write_text  # noqa: F401  (re-exported)
+
 FORMAT = "inpaintkit"
 
 
 class CheckpointError(ValueError):
     """A weights file that is not ours, is damaged, or does not fit the model."""
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` via temp file + fsync + rename (+ fsync of the folder)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp creates 0600; weights and results are meant to be shared
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def _read(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, str]]:

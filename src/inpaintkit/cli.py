@@ -280,7 +280,7 @@ def fill_cmd(
     mask: Path = typer.Option(..., "--mask", "-m", help="Mask file (hole = grey > 127, or the alpha channel when it has transparency), or a folder of masks matched by file stem (photo.jpg <- photo.png or photo_mask.png)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (format from its suffix), or output folder for the folder form."),
     model: Optional[str] = typer.Option(None, "--model", help="Model name (see `inpaintkit models`), .safetensors model file, or .onnx file with --backend onnx. Default: the bundled default model."),
-    backend: str = typer.Option("torch", "--backend", help="torch (PyTorch eager) or onnx (onnxruntime; a name is exported once to ~/.cache/inpaintkit/onnx)."),
+    backend: str = typer.Option("torch", "--backend", help="torch (PyTorch eager), bf16 (PyTorch under bfloat16 autocast: faster on CPUs with AVX512-BF16/AMX) or onnx (onnxruntime; a name is exported once to ~/.cache/inpaintkit/onnx)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace outputs that already exist (default: refuse / skip them)."),
     working_size: int = typer.Option(512, "--working-size", help="Longest side the model is given; bigger photos are filled crop by crop around each hole."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for the model (default: all cores; 1 is much faster when other programs keep the CPU busy)."),
@@ -293,8 +293,8 @@ def fill_cmd(
     from inpaintkit.inference import fill_file, fill_folder, load_filler, output_format
 
     errors = _fill_errors()
-    if backend not in ("torch", "onnx"):
-        raise fail(f"--backend must be torch or onnx, got '{backend}'")
+    if backend not in ("torch", "bf16", "onnx"):
+        raise fail(f"--backend must be torch, bf16 or onnx, got '{backend}'")
     if working_size < 8:
         raise fail("--working-size must be at least 8")
     if threads is not None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from inpaintkit.fileio import atomic_path
 from inpaintkit.images import preprocess, read_image
 from inpaintkit.masks import MaskGenerator
 
@@ -148,11 +148,8 @@ def load_images(paths: Sequence, size: int, workers: int = 2, cache_dir=None, pr
                 bar.update()
     bar.close()
     if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".images_", suffix=".npy", dir=cache.parent)
-        with os.fdopen(fd, "wb") as f:
+        with atomic_path(cache) as tmp, open(tmp, "wb") as f:
             np.save(f, out, allow_pickle=False)
-        os.replace(tmp, cache)
     return out
 
 

@@ -23,8 +23,6 @@ The result has exactly the JSON shape
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -38,8 +36,9 @@ import torch
 from tqdm import tqdm
 
 from inpaintkit import metrics
+from inpaintkit.fileio import atomic_path, atomic_write_text
 from inpaintkit.images import mask_to_tensor, read_mask, to_tensor, to_uint8
-from inpaintkit.models.registry import create_model, list_models, model_kind
+from inpaintkit.models.registry import list_models, model_kind
 
 METRICS = ("mse", "psnr", "hole_psnr", "ssim", "l1", "ms_per_image")
 MIN_SIZE, MAX_SIZE = 16, 1024
@@ -87,30 +86,38 @@ def method_label(spec: str) -> str:
 
 
 def load_method(spec: str):
-    """A registered name (``create_model``) or ``LABEL=PATH`` to a model file or training checkpoint."""
-    from inpaintkit.checkpoint import load_model
+    """A registered name or ``LABEL=PATH`` to a model file or training checkpoint; either may end in ``+flip``
+    (flip test-time averaging, see :func:`inpaintkit.models.pretrained.load`)."""
+    from inpaintkit.models.pretrained import load
 
     label, sep, path = spec.partition("=")
-    return load_model(path) if sep else create_model(spec)
+    return load(path if sep else spec)
 
 
 def method_kind(spec: str) -> str:
-    return "network" if "=" in spec else model_kind(spec)
+    from inpaintkit.models.pretrained import split_suffixes
+
+    return "network" if "=" in spec or split_suffixes(spec)[1] else model_kind(spec)
 
 
 def check_methods(methods: Sequence[str]) -> list[str]:
     """Return ``methods`` without duplicates, or raise EvalError naming an unknown one and the valid names."""
     if not methods:
         raise EvalError("give at least one --method; valid names: " + ", ".join(list_models()))
+    from inpaintkit.models.pretrained import split_suffixes
+
     valid = list_models()
-    for m in methods:
+    for spec in methods:
+        m, suffixes = split_suffixes(spec)
         label, sep, path = m.partition("=")
+        if suffixes and not sep and m in valid and model_kind(m) == "classical":
+            raise EvalError(f"method {spec!r}: '{''.join(suffixes)}' needs a network, {m!r} is a classical method")
         if sep:
             if not label or not Path(path).is_file():
-                raise EvalError(f"method {m!r}: give LABEL=PATH with an existing model file")
+                raise EvalError(f"method {spec!r}: give LABEL=PATH with an existing model file")
             continue
         if m not in valid:
-            raise EvalError(f"unknown method {m!r}; valid names: {', '.join(valid)}")
+            raise EvalError(f"unknown method {spec!r}; valid names: {', '.join(valid)}")
     return list(dict.fromkeys(methods))
 
 
@@ -363,27 +370,10 @@ def format_table(results: dict) -> str:
     return markdown_table(["method", "band", *(c for c, _, _ in _COLUMNS)], rows, left=2)
 
 
-def _readable(tmp) -> None:
-    """mkstemp makes 0600 files; give the finished file the usual permissions (0666 minus the umask)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-
-
 def write_json(path, obj) -> Path:
-    """Write ``obj`` as indented JSON atomically (temporary file in the same folder, then rename)."""
+    """Write ``obj`` as indented JSON atomically (:mod:`inpaintkit.fileio`)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1)
-            f.write("\n")
-        _readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(obj, indent=1) + "\n")
     return path
 
 
@@ -453,16 +443,8 @@ def make_grid(rows: Sequence[GridRow], outputs_by_method: dict[str, Sequence[np.
     fig.suptitle("PSNR / hole-PSNR under each output", fontsize=8, y=0.995)
     fig.tight_layout(pad=0.3)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
-        _readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -23,13 +23,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from inpaintkit.fileio import atomic_path
 from inpaintkit.models.base import run_contract
 
 OPSET = 17
@@ -78,10 +78,7 @@ def export_onnx(model, path, opset: int = OPSET, sample_size: int = 128, verify:
     mask = (torch.rand(1, 1, side, side, generator=g) > 0.7).float()
     masked = torch.rand(1, 3, side, side, generator=g) * (1 - mask)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         dyn = {0: "batch", 2: "height", 3: "width"}
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the legacy exporter's deprecation and tracer warnings
@@ -99,11 +96,6 @@ def export_onnx(model, path, opset: int = OPSET, sample_size: int = 128, verify:
         diff = parity(net, tmp, (64, 96)) if verify else None
         if diff is not None and diff > 1e-4:
             raise ExportError(f"exported graph differs from PyTorch by {diff:.2e} (> 1e-4)")
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; an exported model is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return {"path": str(path), "max_abs_diff": diff}
 
 

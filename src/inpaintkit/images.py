@@ -14,8 +14,7 @@ Arrays are numpy ``uint8 [H,W,3]`` RGB and ``bool [H,W]`` masks (True = hole); t
 """
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 import warnings
 from pathlib import Path
 from typing import Optional, Tuple
@@ -24,6 +23,8 @@ import cv2
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from inpaintkit.fileio import atomic_write_bytes
 
 
 class ImageReadError(ValueError):
@@ -210,14 +211,7 @@ def save_image(path, img: np.ndarray) -> Path:
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None:
         raise ValueError(f"unknown image file extension {path.suffix!r} for '{path}' (use .png or .jpg)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp creates 0600; a saved picture is meant to be shared
-        with os.fdopen(fd, "wb") as f:
-            Image.fromarray(np.ascontiguousarray(img)).save(f, format=fmt)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(img)).save(buf, format=fmt)
+    atomic_write_bytes(path, buf.getvalue())
     return path

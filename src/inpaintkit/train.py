@@ -11,9 +11,12 @@ One step (generator ``G``, optional discriminator ``D``)::
 
 Run folder: ``config.json``, ``log.jsonl``, ``curves.png``, ``samples/step-*.png``,
 ``checkpoint-last.safetensors`` (everything to continue exactly), ``checkpoint-best.safetensors`` and
-``model-best.safetensors`` (+ ``.json``; the EMA generator with the best validation PSNR, ready to ship).
-Under ``torchrun`` (``WORLD_SIZE`` > 1) the same command trains with DDP (gloo: the loop runs on the CPU);
-each rank takes its slice of every global batch and only rank 0 writes.
+``model-best.safetensors`` (+ ``.json``; the EMA generator with the best validation PSNR, ready to ship) and
+``model-last.safetensors`` (the EMA generator at the latest validation: the one to ship from a GAN run, where
+PSNR falls as the fills get sharper).
+Under ``torchrun`` (``WORLD_SIZE`` > 1) the same command trains with DDP (gloo on the CPU, NCCL with
+``"device": "cuda"``, one GPU per rank); each rank takes its slice of every global batch and only rank 0 writes.
+``max_minutes`` ends a run early (validated and checkpointed) after that much wall time.
 """
 from __future__ import annotations
 
@@ -32,7 +35,15 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from inpaintkit import checkpoint as ckpt
-from inpaintkit.losses import GAN_TERMS, RECON_TERMS, d_loss, feature_matching_loss, g_adv_loss, reconstruction_loss
+from inpaintkit.fileio import atomic_path
+from inpaintkit.losses import (
+    GAN_TERMS,
+    RECON_TERMS,
+    d_loss,
+    feature_matching_loss,
+    g_adv_loss,
+    reconstruction_loss,
+)
 
 
 @dataclass
@@ -71,6 +82,8 @@ class TrainConfig:
     amp: bool = True  # bf16 autocast for the forward pass (about 1.8x faster on CPUs with AVX512-BF16)
     init_from: str = ""  # warm-start the generator (and EMA) from a model file or checkpoint
     cache_dir: str = ""  # where decoded, resized images are cached as .npy ("" = no cache)
+    device: str = "cpu"  # cpu | cuda | auto (cuda when available); the data pipeline always runs on the CPU
+    max_minutes: float = 0  # > 0: stop after this much wall time (validated and checkpointed), 0 = no limit
     rank_checkpoints: bool = False  # DDP check: every rank r > 0 also writes checkpoint-last.rank{r}.safetensors at the end
 
     @classmethod
@@ -98,6 +111,8 @@ class TrainConfig:
         for name in ("size", "batch", "val_every", "ckpt_every", "log_every", "sample_every"):
             if not isinstance(getattr(cfg, name), int) or getattr(cfg, name) < 1:
                 raise ValueError(f"config field {name} must be a positive integer, got {getattr(cfg, name)!r}")
+        if cfg.device not in ("cpu", "cuda", "auto"):
+            raise ValueError(f"config field device must be cpu, cuda or auto, got {cfg.device!r}")
         if not isinstance(cfg.steps, int) or cfg.steps < 0 or cfg.lr <= 0:
             raise ValueError(f"steps must be >= 0 and lr > 0, got steps={cfg.steps!r} lr={cfg.lr!r}")
         return cfg
@@ -194,6 +209,20 @@ def _list_training_images(cfg: TrainConfig):
 # --- helpers -------------------------------------------------------------------------------------
 
 
+def _wants_cuda(device: str) -> bool:
+    return device == "cuda" or (device == "auto" and torch.cuda.is_available())
+
+
+def _resolve_device(device: str, local_rank: int = 0) -> torch.device:
+    if not _wants_cuda(device):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise RuntimeError("config device is 'cuda' but torch sees no CUDA GPU (use 'cpu' or 'auto')")
+    torch.cuda.set_device(local_rank)
+    torch.backends.cudnn.benchmark = True  # fixed training size: let cuDNN pick the fastest kernels
+    return torch.device("cuda", local_rank)
+
+
 def _lr_at(cfg: TrainConfig, step: int, base: float) -> float:
     if step < cfg.warmup:
         return base * (step + 1) / cfg.warmup
@@ -201,6 +230,18 @@ def _lr_at(cfg: TrainConfig, step: int, base: float) -> float:
         t = (step - cfg.warmup) / max(cfg.steps - cfg.warmup, 1)
         return base * 0.5 * (1 + math.cos(math.pi * min(t, 1.0)))
     return base
+
+
+def _out_of_time(cfg: TrainConfig, step: int, t0: float, world: int, device: torch.device) -> bool:
+    """True once ``max_minutes`` have passed; checked every ``log_every`` steps and agreed by all DDP ranks."""
+    if cfg.max_minutes <= 0 or step % cfg.log_every:
+        return False
+    late = time.perf_counter() - t0 > 60 * cfg.max_minutes
+    if world > 1:  # every rank must leave the loop at the same step
+        flag = torch.tensor([float(late)], device=device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        late = bool(flag.item())
+    return late
 
 
 @torch.no_grad()
@@ -214,9 +255,10 @@ def validate(net, images: torch.Tensor, masks: torch.Tensor, batch: int = 50) ->
     """PSNR / SSIM / hole-L1 (protocol metrics on uint8) of ``net.fill`` on fixed (image, mask) pairs."""
     from inpaintkit.metrics import l1, psnr, ssim
 
+    dev = next(net.parameters()).device
     outs = []
     for i in range(0, len(images), batch):
-        outs.append(net.fill(images[i:i + batch], masks[i:i + batch]))
+        outs.append(net.fill(images[i:i + batch].to(dev), masks[i:i + batch].to(dev)).cpu())
     out = torch.cat(outs)
     to8 = lambda t: (t.permute(0, 2, 3, 1).numpy() * 255).round().clip(0, 255).astype(np.uint8)  # noqa: E731
     o8, t8, m8 = to8(out), to8(images), masks[:, 0].numpy() > 0.5
@@ -267,10 +309,9 @@ def _plot_curves(run: Path) -> None:
         a.set_xlabel("step")
         a.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = run / ".curves.tmp.png"
-    fig.savefig(tmp, dpi=80)
+    with atomic_path(run / "curves.png") as tmp:
+        fig.savefig(tmp, dpi=80, format="png")
     plt.close(fig)
-    os.replace(tmp, run / "curves.png")
 
 
 # --- the loop ------------------------------------------------------------------------------------
@@ -287,8 +328,6 @@ def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progre
     run = Path(out)
     world = int(os.environ.get("WORLD_SIZE", "1"))  # set by torchrun
     rank = int(os.environ.get("RANK", "0"))
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group("gloo")  # the loop keeps every tensor on the CPU; NCCL would need CUDA tensors
     main = rank == 0
     last = run / "checkpoint-last.safetensors"
     if resume:
@@ -298,6 +337,9 @@ def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progre
         steps = cfg.steps
         cfg = TrainConfig.from_dict(saved)
         cfg.steps = steps or cfg.steps  # --steps may extend a resumed run
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if _wants_cuda(cfg.device) else "gloo")
+    device = _resolve_device(cfg.device, int(os.environ.get("LOCAL_RANK", "0")))
     if cfg.batch % world:
         raise ValueError(f"batch {cfg.batch} is not divisible by the {world} processes")
     if cfg.threads:
@@ -334,9 +376,13 @@ def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progre
     if resume:
         step, _, extra = ckpt.load_state(last, modules=modules, optimizers=optimizers)
         best = extra.get("best_psnr", best)
-    if cfg.channels_last:
-        for m in modules.values():
-            m.to(memory_format=torch.channels_last)
+    for m in modules.values():
+        m.to(device, memory_format=torch.channels_last if cfg.channels_last else torch.preserve_format)
+    for o in optimizers.values():  # a resumed optimiser state follows its parameters
+        for state in o.state.values():
+            for k, v in state.items():
+                if isinstance(v, torch.Tensor) and k != "step":
+                    state[k] = v.to(device)
     if main:
         run.mkdir(parents=True, exist_ok=True)
         (run / "samples").mkdir(exist_ok=True)
@@ -350,13 +396,14 @@ def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progre
 
     loader = torch.utils.data.DataLoader(
         _EpochItems(ds), batch_sampler=_Batches(len(ds), cfg.batch, cfg.seed, step, cfg.steps, rank, world),
-        num_workers=cfg.workers, prefetch_factor=4 if cfg.workers else None,
+        num_workers=cfg.workers, prefetch_factor=4 if cfg.workers else None, pin_memory=device.type == "cuda",
         generator=torch.Generator().manual_seed(cfg.seed))  # leaves the global RNG (saved in checkpoints) untouched
     bar = tqdm(total=cfg.steps, initial=step, disable=not (progress and main), desc="train", dynamic_ncols=True)
     log = open(run / "log.jsonl", "a") if main else None
     metrics: dict = {}
     t0, seen = time.perf_counter(), 0
     for image, mask in loader:
+        image, mask = image.to(device, non_blocking=True), mask.to(device, non_blocking=True)
         if cfg.channels_last:
             image = image.contiguous(memory_format=torch.channels_last)
             mask = mask.contiguous(memory_format=torch.channels_last)
@@ -393,7 +440,10 @@ def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progre
         _ema_update(ema, net, min(cfg.ema_decay, (1 + step) / (10 + step)))
         step += 1
         seen += image.shape[0] * world
+        out_of_time = _out_of_time(cfg, step, t0, world, device)
         if not main:
+            if out_of_time:
+                break
             continue
         bar.update(1)
         if step % cfg.log_every == 0 or step == cfg.steps:
@@ -403,7 +453,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progre
             log.write(json.dumps(rec) + "\n")
             log.flush()
             bar.set_postfix(loss=f"{loss.item():.4f}", ips=f"{ips:.1f}")
-        if step % cfg.val_every == 0 or step == cfg.steps:
+        if step % cfg.val_every == 0 or step == cfg.steps or out_of_time:
             metrics, outs = validate(ema, val_x, val_m)
             log.write(json.dumps({"step": step, **metrics}) + "\n")
             log.flush()
@@ -412,11 +462,15 @@ def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progre
                 best = metrics["val_psnr"]
                 save(run / "checkpoint-best.safetensors")
                 ckpt.save_model(ema, run / "model-best.safetensors", cfg.model, {"step": step, **metrics})
+            ckpt.save_model(ema, run / "model-last.safetensors", cfg.model, {"step": step, **metrics})
             bar.write(f"step {step}: " + " ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
-            if step % cfg.sample_every == 0 or step == cfg.steps:
+            if step % cfg.sample_every == 0 or step == cfg.steps or out_of_time:
                 _write_grid(run / "samples" / f"step-{step:07d}.png", val_x, val_m, outs)
-        if step % cfg.ckpt_every == 0 or step == cfg.steps:
+        if step % cfg.ckpt_every == 0 or step == cfg.steps or out_of_time:
             save(last)
+        if out_of_time:
+            bar.write(f"stopping at step {step}: max_minutes {cfg.max_minutes} reached")
+            break
     bar.close()
     if log:
         log.close()

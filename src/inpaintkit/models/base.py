@@ -71,9 +71,15 @@ class InpaintingNetwork(nn.Module):
     ``forward(masked [B,3,H,W], mask [B,1,H,W]) -> pred [B,3,H,W]`` is the raw network output that the
     trainer's losses see; ``fill(image, mask)`` is the contract above. ``multiple`` is the factor the
     input size must be divisible by; ``config`` holds the constructor arguments (saved with weights).
+    ``flip_average = True`` makes ``fill`` average the prediction with that of the mirrored image
+    (test-time augmentation: one forward pass on twice the batch; ``NAME+flip`` in :func:`~inpaintkit.models.pretrained.load`).
+    ``bf16 = True`` runs ``fill``'s forward pass under bfloat16 autocast (about 1.5-2x faster on CPUs with
+    AVX512-BF16 or AMX; fills differ from fp32 by about 1/255 at most; ``NAME+bf16``, ``--backend bf16``).
     """
 
     multiple: int = 1
+    flip_average: bool = False
+    bf16: bool = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -82,7 +88,20 @@ class InpaintingNetwork(nn.Module):
     @torch.no_grad()
     def fill(self, image: Tensor, mask: Tensor) -> Tensor:
         p = next(self.parameters())
-        return run_contract(lambda x, m: self(x.to(p.dtype), m.to(p.dtype)), image, mask, self.multiple)
+
+        def forward(x: Tensor, m: Tensor) -> Tensor:
+            with torch.autocast(p.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                return self(x, m).float()
+
+        def predict(x: Tensor, m: Tensor) -> Tensor:
+            x, m = x.to(p.dtype), m.to(p.dtype)
+            if not self.flip_average:
+                return forward(x, m)
+            both = forward(torch.cat([x, x.flip(-1)]), torch.cat([m, m.flip(-1)]))  # [2B,3,H,W]
+            plain, mirrored = both.chunk(2)
+            return 0.5 * (plain + mirrored.flip(-1))
+
+        return run_contract(predict, image, mask, self.multiple)
 
 
 class ClassicalInpainter:
