@@ -150,3 +150,28 @@ def test_fill_with_the_onnx_backend(tmp_path):
     r = runner.invoke(app, ["fill", str(tmp_path / "a.png"), "--mask", str(tmp_path / "m.png"), "-o",
                             str(tmp_path / "o2.png"), "--model", str(tmp_path / "s.onnx")])
     assert r.exit_code == 2 and "--backend onnx" in r.output
+
+
+@pytest.mark.parametrize("model,backend,message", [
+    ("telea+flip", "torch", "'+flip' needs a network"),
+    ("telea", "bf16", "backend 'bf16' needs a network"),
+    ("faces+bf16", "fp8", "--backend must be torch, bf16 or onnx"),
+])
+def test_model_variants_and_backends_fail_on_one_line(tmp_path, model, backend, message):
+    _img().save(tmp_path / "a.png")
+    _mask().save(tmp_path / "m.png")
+    r = runner.invoke(app, ["fill", str(tmp_path / "a.png"), "--mask", str(tmp_path / "m.png"), "-o",
+                            str(tmp_path / "o.png"), "--model", model, "--backend", backend])
+    assert r.exit_code == 2 and message in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_flip_and_bf16_variants_fill_through_the_cli(tmp_path):
+    _img().save(tmp_path / "a.png")
+    _mask().save(tmp_path / "m.png")
+    r = runner.invoke(app, ["fill", str(tmp_path / "a.png"), "--mask", str(tmp_path / "m.png"), "-o",
+                            str(tmp_path / "o.png"), "--model", "faces+flip", "--backend", "bf16"])
+    assert r.exit_code == 0, r.output
+    out = read_picture(tmp_path / "o.png").pixels
+    hole = np.asarray(_mask()) > 127
+    assert np.array_equal(out[~hole], np.asarray(_img())[~hole])

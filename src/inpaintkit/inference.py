@@ -123,7 +123,10 @@ def _load_cached(key: Optional[str], backend: str, stamp, threads: Optional[int]
         raise InpaintError(f"'{key}' is an ONNX file: use backend 'onnx' (--backend onnx)")
     from inpaintkit.models.pretrained import load
 
-    filler = load(key)
+    try:
+        filler = load(key)
+    except ValueError as e:  # a bad '+flip' / '+bf16' suffix or an unreadable model file: one line, not a traceback
+        raise InpaintError(str(e)) from None
     if backend == "bf16":
         if not hasattr(filler, "bf16"):
             raise InpaintError(f"backend 'bf16' needs a network; {key!r} is a classical method")
