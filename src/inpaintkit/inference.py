@@ -123,9 +123,13 @@ def _load_cached(key: Optional[str], backend: str, stamp, threads: Optional[int]
         raise InpaintError(f"'{key}' is an ONNX file: use backend 'onnx' (--backend onnx)")
     from inpaintkit.models.pretrained import load
 
+    from inpaintkit.checkpoint import CheckpointError
+
     try:
         filler = load(key)
-    except ValueError as e:  # a bad '+flip' / '+bf16' suffix or an unreadable model file: one line, not a traceback
+    except CheckpointError:
+        raise
+    except ValueError as e:  # a '+flip' / '+bf16' suffix on a classical method: one line, not a traceback
         raise InpaintError(str(e)) from None
     if backend == "bf16":
         if not hasattr(filler, "bf16"):
