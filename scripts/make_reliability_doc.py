@@ -145,7 +145,7 @@ def main(argv=None) -> int:
         print(text)
         return 0
     sys.path.insert(0, str(ROOT / "src"))
-    from inpaintkit.checkpoint import atomic_write_text
+    from inpaintkit.fileio import atomic_write_text
 
     atomic_write_text(args.out, text)
     print(f"wrote {args.out}")

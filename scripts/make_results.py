@@ -250,6 +250,7 @@ def regenerate_command(docs: Path) -> str:
 
 def render(args) -> None:
     from inpaintkit.evaluate import format_table, markdown_table
+    from inpaintkit.fileio import atomic_write_text
     from inpaintkit.models.registry import list_models, model_kind
 
     import torch
@@ -332,9 +333,7 @@ def render(args) -> None:
     lines += [f"Machine: {cpu_info()}; Python {platform.python_version()}, torch {torch.__version__}. "
               f"Rendered {dt.date.today().isoformat()}.", ""]
     text = "\n".join(lines)
-    tmp = docs / ".results.md.tmp"
-    tmp.write_text(text)
-    os.replace(tmp, docs / "results.md")
+    atomic_write_text(docs / "results.md", text)
     print(f"wrote {docs / 'results.md'}")
 
 

@@ -2,7 +2,7 @@
 # (centre crop + area resize), re-encoded as WebP, in tar chunks of < 32 MiB (the device transfer limit is 64 MiB).
 # Run from the repo root: python scripts/gpu/pack_data.py  ->  .gpu/a.tar .gpu/b.tar .gpu/list_eval_partition.txt
 # (the session then moved the last 300 faces of a.tar to b.tar and dropped the last 1,000 of b.tar to fit).
-import io, sys, tarfile
+import io, tarfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from PIL import Image

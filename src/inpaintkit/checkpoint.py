@@ -22,7 +22,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from inpaintkit.fileio import atomic_write_bytes, atomic_write_text  # noqa: F401  (re-exported)
+from inpaintkit.fileio import atomic_write_bytes, atomic_write_text
 
 FORMAT = "inpaintkit"
 

@@ -374,7 +374,7 @@ def bench_cmd(
     import json
 
     from inpaintkit.bench import format_markdown, run_bench
-    from inpaintkit.checkpoint import atomic_write_text
+    from inpaintkit.fileio import atomic_write_text
 
     if repeats < 1 or budget <= 0 or (threads is not None and threads < 1):
         raise fail("--repeats and --threads must be >= 1 and --budget > 0")

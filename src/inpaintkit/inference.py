@@ -121,9 +121,8 @@ def _load_cached(key: Optional[str], backend: str, stamp, threads: Optional[int]
         return onnx_filler(key, threads)
     if key is not None and key.lower().endswith(".onnx"):
         raise InpaintError(f"'{key}' is an ONNX file: use backend 'onnx' (--backend onnx)")
-    from inpaintkit.models.pretrained import load
-
     from inpaintkit.checkpoint import CheckpointError
+    from inpaintkit.models.pretrained import load
 
     try:
         filler = load(key)
@@ -518,7 +517,7 @@ def encode_picture(pixels: np.ndarray, fmt: str, icc_profile: Optional[bytes] = 
 
 def write_picture(path, pixels: np.ndarray, like: Optional[Picture] = None) -> Path:
     """Write ``pixels`` atomically (temp file + rename), format from the suffix (see :func:`encode_picture`)."""
-    from inpaintkit.checkpoint import atomic_write_bytes
+    from inpaintkit.fileio import atomic_write_bytes
 
     path = Path(path)
     data = encode_picture(pixels, output_format(path), like.icc_profile if like else None)

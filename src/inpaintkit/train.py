@@ -35,7 +35,7 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from inpaintkit import checkpoint as ckpt
-from inpaintkit.fileio import atomic_path
+from inpaintkit.fileio import atomic_path, atomic_write_text
 from inpaintkit.losses import (
     GAN_TERMS,
     RECON_TERMS,
@@ -386,7 +386,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progre
     if main:
         run.mkdir(parents=True, exist_ok=True)
         (run / "samples").mkdir(exist_ok=True)
-        ckpt.atomic_write_text(run / "config.json", json.dumps(cfg.to_dict(), indent=2) + "\n")
+        atomic_write_text(run / "config.json", json.dumps(cfg.to_dict(), indent=2) + "\n")
     g_train = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
     d_train = torch.nn.parallel.DistributedDataParallel(disc) if world > 1 and disc is not None else disc
 
