@@ -139,8 +139,14 @@ def draw_grid(name: str, args, methods: list[str]) -> Path:
     return write_grid(known, pairs, args.docs / "img" / f"{name}-{args.size}.png", n=6)
 
 
-def pivot(results: dict, methods: list[str], key: str, fmt: str, higher_better: bool = True) -> str:
-    """Methods x bands table of one metric, the best value of each column in bold."""
+def pivot(results: dict, methods: list[str], key: str, fmt: str, best: str = "max", scale: float = 1.0) -> str:
+    """Methods x bands table of one metric (times ``scale``), the best value of each column in bold.
+
+    ``best``: ``"max"``, ``"min"`` or ``"one"`` (closest to 1, for ratios). A result without the metric
+    (evaluated before it existed) shows "–".
+    """
+    import math
+
     from inpaintkit.evaluate import markdown_table
 
     bands = list(next(iter(results.values()))["bands"])
@@ -148,12 +154,14 @@ def pivot(results: dict, methods: list[str], key: str, fmt: str, higher_better: 
 
     def val(m, c):
         r = results[m]["mean"] if c == "mean" else results[m]["bands"].get(c)
-        return None if r is None else r[key]
+        v = None if r is None else r.get(key)
+        return None if v is None or not math.isfinite(v) else v * scale
 
-    best = {}
+    score = {"max": lambda v: -v, "min": lambda v: v, "one": lambda v: abs(v - 1.0)}[best]
+    top = {}
     for c in cols:
         vals = [v for m in methods if (v := val(m, c)) is not None]
-        best[c] = (max if higher_better else min)(vals) if vals else None
+        top[c] = min(vals, key=score) if vals else None
     full = max(results[m]["mean"]["n"] for m in methods)
     rows = []
     for m in methods:
@@ -162,7 +170,7 @@ def pivot(results: dict, methods: list[str], key: str, fmt: str, higher_better: 
         for c in cols:
             v = val(m, c)
             s = "–" if v is None else fmt.format(v)
-            cells.append(f"**{s}**" if v is not None and len(methods) > 1 and fmt.format(v) == fmt.format(best[c]) else s)
+            cells.append(f"**{s}**" if v is not None and len(methods) > 1 and fmt.format(v) == fmt.format(top[c]) else s)
         rows.append(cells)
     return markdown_table(["method", *(f"{c} %" if c != "mean" else "mean" for c in cols)], rows)
 
@@ -209,6 +217,33 @@ def margins(name: str, results: dict, methods: list[str]) -> str:
                 + ("" if ssim_ok else "; SSIM not higher in every band") + ")")
             out.append(f"- Target for `{m}` ({need} dB PSNR{', higher SSIM in every band' if ds == 'celeba' else ''}): {verdict}")
     return "\n".join(out) + "\n"
+
+
+# The realism issue's targets at 256x256: (dataset, model) pairs judged per band
+REALISM_TARGETS = {"bsds500": ["general"], "celeba": ["faces"]}
+
+
+def realism_targets(name: str, size: int, results: dict) -> str:
+    """Per band: sharpness ratio in 0.85-1.15, SWD <= PatchMatch's, PSNR >= and colour error <= biharmonic's."""
+    if size != 256:
+        return ""
+    out = []
+    for m in REALISM_TARGETS.get(name, []):
+        if m not in results or "swd" not in results[m]["mean"]:
+            continue
+        b = results[m]["bands"]
+        checks = [("sharpness in 0.85-1.15", lambda k, r: 0.85 <= r["sharpness"] <= 1.15)]
+        if "swd" in results.get("patchmatch", {}).get("mean", {}):
+            checks.append(("SWD <= patchmatch", lambda k, r: r["swd"] <= results["patchmatch"]["bands"][k]["swd"]))
+        if "swd" in results.get("biharmonic", {}).get("mean", {}):
+            checks.append(("PSNR >= biharmonic", lambda k, r: r["psnr"] >= results["biharmonic"]["bands"][k]["psnr"]))
+            checks.append(("colour error <= biharmonic",
+                           lambda k, r: r["color_error"] <= results["biharmonic"]["bands"][k]["color_error"]))
+        for label, ok in checks:
+            missed = [k for k in b if not ok(k, b[k])]
+            verdict = "**met** in every band" if not missed else f"**not met** in {len(missed)} of {len(b)} bands ({', '.join(missed)} %)"
+            out.append(f"- Realism target for `{m}`, {label}: {verdict}")
+    return "\n".join(out) + "\n" if out else ""
 
 
 def reference_check(name: str, size: int, results: dict, data_root: Path) -> str:
@@ -298,6 +333,16 @@ def render(args) -> None:
             lines += ["### PSNR (dB, whole image)", "", pivot(results, methods, "psnr", "{:.2f}"), ""]
             lines += ["### Hole-PSNR (dB, hole pixels only)", "", pivot(results, methods, "hole_psnr", "{:.2f}"), ""]
             lines += ["### SSIM", "", pivot(results, methods, "ssim", "{:.4f}"), ""]
+            if any("swd" in r["mean"] for r in results.values()):
+                lines += ["### Realism inside the hole", "",
+                          "Sharpness ratio (mean Sobel gradient of the fills over that of the truths in the hole; "
+                          "1 = as detailed as the truth, bold = closest to 1), patch SWD x1e3 (7x7 patches of three "
+                          "Laplacian levels; lower is better) and the CIEDE2000 difference of the hole's mean colour "
+                          "(lower is better); `src/inpaintkit/metrics/`. `–`: evaluated before these metrics existed.", "",
+                          "Sharpness ratio:", "", pivot(results, methods, "sharpness", "{:.2f}", best="one"), "",
+                          "Patch SWD x1e3:", "", pivot(results, methods, "swd", "{:.2f}", best="min", scale=1e3), "",
+                          "Hole colour error (ΔE00):", "", pivot(results, methods, "color_error", "{:.2f}", best="min"), ""]
+                lines += [realism_targets(name, size, results)]
             if size == 128:
                 lines += [margins(name, results, methods)]
             lines += ["### All metrics", "", format_table({m: results[m] for m in methods}), ""]

@@ -13,7 +13,7 @@ from inpaintkit.cli import app
 from inpaintkit.images import read_mask
 from inpaintkit.masks import BANDS
 
-KEYS = {"mse", "psnr", "hole_psnr", "ssim", "l1", "ms_per_image", "n"}
+KEYS = {"mse", "psnr", "hole_psnr", "ssim", "l1", "sharpness", "swd", "color_error", "ms_per_image", "n"}
 
 
 # --- the independent reference (real data) -----------------------------------------------------
@@ -122,7 +122,8 @@ def test_same_pairs_same_numbers(tiny):
 
 
 def test_format_table_is_markdown():
-    band = {"mse": 12.5, "psnr": 37.1, "hole_psnr": 20.2, "ssim": 0.98765, "l1": 1.2, "ms_per_image": 3.25, "n": 7}
+    band = {"mse": 12.5, "psnr": 37.1, "hole_psnr": 20.2, "ssim": 0.98765, "l1": 1.2, "sharpness": 0.812,
+            "swd": 0.00734, "color_error": 1.234, "ms_per_image": 3.25, "n": 7}
     res = {"telea": {"bands": {"0-10": band, "10-20": band}, "mean": {**band, "n": 14}}}
     text = ev.format_table(res)
     lines = text.splitlines()
@@ -132,7 +133,31 @@ def test_format_table_is_markdown():
     assert set(lines[1]) <= set("|-:")
     assert "0.9877" in lines[2] and "37.10" in lines[2] and lines[4].split("|")[2].strip() == "mean"
     header = [c.strip() for c in lines[0].strip("|").split("|")]
-    assert header == ["method", "band", "MSE", "PSNR", "hole-PSNR", "SSIM", "L1", "ms/img", "n"]
+    assert header == ["method", "band", "MSE", "PSNR", "hole-PSNR", "SSIM", "L1", "sharp", "SWDx1e3", "dE", "ms/img", "n"]
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert cells[7:10] == ["0.81", "7.34", "1.23"]  # SWD is shown x1e3
+
+
+def test_format_table_shows_a_dash_for_a_missing_or_nan_metric():
+    band = {"mse": 1.0, "psnr": 40.0, "hole_psnr": 30.0, "ssim": 0.99, "l1": 0.5, "sharpness": float("nan"),
+            "ms_per_image": 1.0, "n": 1}  # no swd / color_error: a results file from before they existed
+    cells = [c.strip() for c in ev.format_table({"m": {"bands": {"0-10": band}, "mean": band}}).splitlines()[2].strip("|").split("|")]
+    assert cells[7:10] == ["–", "–", "–"]
+
+
+def test_realism_metrics_of_a_blurry_and_an_exact_fill():
+    import cv2
+
+    rng = np.random.default_rng(0)
+    truth = cv2.GaussianBlur(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8), (0, 0), 1.0)
+    hole = np.zeros((48, 48), bool)
+    hole[12:36, 12:36] = True
+    exact = ev._summarise([ev.image_metrics(truth, truth, hole)], 1.0)
+    assert exact["sharpness"] == 1.0 and exact["swd"] == 0.0 and exact["color_error"] == 0.0
+    blurry = truth.copy()
+    blurry[hole] = cv2.GaussianBlur(truth, (0, 0), 4.0)[hole]
+    b = ev._summarise([ev.image_metrics(truth, blurry, hole)], 1.0)
+    assert b["sharpness"] < 0.5 and b["swd"] > 0.005 and b["color_error"] < 5  # a blur keeps the mean colour roughly
 
 
 def test_grid_rows_spread_over_bands(tiny):

@@ -204,3 +204,19 @@ def test_sn_patchgan_sees_the_mask():
 def test_unknown_discriminator_lists_valid_names():
     with pytest.raises(ValueError, match="valid names: sn-patchgan"):
         create_discriminator("patchgan-xl")
+
+
+def test_low_pass_l1_ignores_hole_detail_but_not_the_hole_mean():
+    target = torch.zeros(1, 3, 8, 8)
+    mask = torch.zeros(1, 1, 8, 8)
+    mask[..., :4, :4] = 1  # one 4x4 cell
+    checker = torch.zeros(1, 3, 8, 8)
+    checker[..., :4, :4] = torch.tensor([[0.5, -0.5] * 2, [-0.5, 0.5] * 2] * 2)  # zero-mean detail in the cell
+    w = {"l1_low_img": 1.0}
+    assert float(reconstruction_loss(checker, target, mask, w)[0]) == pytest.approx(0.0, abs=1e-7)
+    assert float(reconstruction_loss(checker, target, mask, {"l1_hole_img": 1.0})[0]) == pytest.approx(0.5)
+    shifted = torch.zeros(1, 3, 8, 8)
+    shifted[..., :4, :4] = 0.25  # a wrong mean in the hole: 0.25 per cell
+    assert float(reconstruction_loss(shifted, target, mask, w)[0]) == pytest.approx(0.25)
+    outside = torch.ones(1, 3, 8, 8) * (1 - mask)  # errors in the known pixels do not count
+    assert float(reconstruction_loss(outside, target, mask, w)[0]) == pytest.approx(0.0, abs=1e-7)

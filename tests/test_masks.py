@@ -188,3 +188,23 @@ def test_masks_command_errors(tmp_path):
     assert res.exit_code == 2 and "unknown mask preset" in res.output
     res = CliRunner().invoke(app, ["masks", "-o", str(tmp_path), "--n", "0"])
     assert res.exit_code == 2
+
+
+def test_object_masks_are_one_or_two_solid_blobs():
+    for i in range(20):
+        m = M.object_mask(128, np.random.default_rng(i))
+        n, _ = cv2.connectedComponents(m.astype(np.uint8))
+        assert 2 <= n <= 3  # background + one or two blobs
+        assert 0.02 < hole_ratio(m) < 0.8
+        n_bg, labels = cv2.connectedComponents((~m).astype(np.uint8))
+        edge = set(np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])))
+        assert set(range(1, n_bg)) <= edge  # every known region reaches the border: no gaps inside a blob
+
+
+def test_wide_preset_mixes_strokes_objects_and_large_boxes():
+    gen = MaskGenerator(96, "wide", seed=3)
+    ratios = np.array([hole_ratio(gen(i)) for i in range(200)])
+    assert (gen(5) == MaskGenerator(96, "wide", seed=3)(5)).all()
+    assert (ratios < 0.1).mean() > 0.05 and (ratios > 0.3).mean() > 0.3  # thin scratches and wide holes
+    with pytest.raises(ValueError, match="wide"):
+        MaskGenerator(32, "nope")

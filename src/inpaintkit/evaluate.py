@@ -6,6 +6,9 @@
 3. Each method fills through the inference contract (``model.fill``: holes zeroed, output composited);
    the output is rounded to uint8.
 4. MSE, PSNR, hole-PSNR, SSIM and L1 are computed per image on uint8 RGB and averaged per band;
+   so are the realism metrics inside the hole: patch SWD (:mod:`~inpaintkit.metrics.swd`) and mean-colour
+   CIEDE2000 (:mod:`~inpaintkit.metrics.color`); the sharpness ratio (:mod:`~inpaintkit.metrics.sharpness`)
+   of a band is the band's mean hole gradient of the fills over that of the truths.
    ``mean`` is the plain mean of the band values. ``ms_per_image`` is the wall time of ``fill`` per image
    (learned models run in batches and the batch time is divided; classical methods run one image at a time).
 
@@ -17,7 +20,8 @@ Example (needs ``../shared/data``):
     >>> print(format_table(results))                                                          # doctest: +SKIP
 
 The result has exactly the JSON shape
-``{"<method>": {"bands": {"0-10": {"mse", "psnr", "hole_psnr", "ssim", "l1", "ms_per_image", "n"}, ...},
+``{"<method>": {"bands": {"0-10": {"mse", "psnr", "hole_psnr", "ssim", "l1", "sharpness", "swd", "color_error",
+"ms_per_image", "n"}, ...},
 "mean": {...}}}``.
 """
 from __future__ import annotations
@@ -40,7 +44,7 @@ from inpaintkit.fileio import atomic_path, atomic_write_text
 from inpaintkit.images import mask_to_tensor, read_mask, to_tensor, to_uint8
 from inpaintkit.models.registry import list_models, model_kind
 
-METRICS = ("mse", "psnr", "hole_psnr", "ssim", "l1", "ms_per_image")
+METRICS = ("mse", "psnr", "hole_psnr", "ssim", "l1", "sharpness", "swd", "color_error", "ms_per_image")
 MIN_SIZE, MAX_SIZE = 16, 1024
 
 
@@ -192,10 +196,17 @@ PSNR_CAP = 100.0  # dB; a perfect fill (MSE 0, PSNR inf) counts as this, so band
 def image_metrics(truth: np.ndarray, out: np.ndarray, hole: np.ndarray) -> dict[str, float]:
     """The protocol's per-image metrics on uint8 [H,W,3]; ``hole`` bool [H,W] selects hole-PSNR's pixels.
 
+    ``grad_fill`` / ``grad_truth`` are the mean hole gradients whose band means make the sharpness ratio.
     A pixel-perfect fill has infinite PSNR; it is counted as ``PSNR_CAP`` (100 dB) so that one such image
     (a thin hole over a flat, saturated background, filled exactly) does not make a whole band's mean inf.
     """
+    from inpaintkit.metrics.sharpness import hole_gradient
+
     return {
+        "grad_fill": hole_gradient(out, hole),  # pooled into "sharpness" per band by _summarise
+        "grad_truth": hole_gradient(truth, hole),
+        "swd": float(metrics.hole_swd(out, truth, hole)),
+        "color_error": float(metrics.hole_color_error(out, truth, hole)),
         "mse": float(metrics.mse(truth, out)),
         "psnr": min(float(metrics.psnr(truth, out)), PSNR_CAP),
         "hole_psnr": min(float(metrics.psnr(truth, out, mask=hole)), PSNR_CAP),
@@ -239,7 +250,11 @@ def _worker_chunk(images: np.ndarray, holes: np.ndarray, batch: int):
 
 
 def _summarise(rows: list[dict], seconds: float) -> dict:
-    band = {k: float(np.mean([r[k] for r in rows])) for k in METRICS if k != "ms_per_image"}
+    pooled = ("ms_per_image", "sharpness")
+    band = {k: float(np.nanmean([r[k] for r in rows])) if any(np.isfinite(r[k]) for r in rows) else float("nan")
+            for k in METRICS if k not in pooled}
+    truth = np.nansum([r["grad_truth"] for r in rows])
+    band["sharpness"] = float(np.nansum([r["grad_fill"] for r in rows]) / truth) if truth > 0 else float("nan")
     band["ms_per_image"] = 1000.0 * seconds / len(rows)
     band["n"] = len(rows)
     return {k: band[k] for k in (*METRICS, "n")}
@@ -247,7 +262,7 @@ def _summarise(rows: list[dict], seconds: float) -> dict:
 
 def mean_over_bands(bands: dict[str, dict]) -> dict:
     """The plain mean of each metric over the bands; ``n`` is the total number of pairs."""
-    mean = {k: float(np.mean([b[k] for b in bands.values()])) for k in METRICS}
+    mean = {k: float(np.mean([b.get(k, np.nan) for b in bands.values()])) for k in METRICS}
     mean["n"] = int(sum(b["n"] for b in bands.values()))
     return mean
 
@@ -342,7 +357,8 @@ def evaluate(methods: Sequence[str], data, split: str, masks_dir, size: int = 12
 # --- output ---------------------------------------------------------------------------------------
 
 _COLUMNS = [("MSE", "mse", "{:.2f}"), ("PSNR", "psnr", "{:.2f}"), ("hole-PSNR", "hole_psnr", "{:.2f}"),
-            ("SSIM", "ssim", "{:.4f}"), ("L1", "l1", "{:.2f}"), ("ms/img", "ms_per_image", "{:.1f}"), ("n", "n", "{:d}")]
+            ("SSIM", "ssim", "{:.4f}"), ("L1", "l1", "{:.2f}"), ("sharp", "sharpness", "{:.2f}"),
+            ("SWDx1e3", "swd", "{:.2f}"), ("dE", "color_error", "{:.2f}"), ("ms/img", "ms_per_image", "{:.1f}"), ("n", "n", "{:d}")]
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]], left: int = 1) -> str:
@@ -357,8 +373,16 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]], left: i
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
+def _cell(v: dict, key: str, fmt: str) -> str:
+    x = v.get(key, float("nan"))  # results written before a metric existed lack its key
+    if key == "swd":
+        x *= 1e3
+    return "–" if isinstance(x, float) and not np.isfinite(x) else fmt.format(x)
+
+
 def format_table(results: dict) -> str:
-    """Per-band rows (MSE, PSNR, hole-PSNR, SSIM, L1, ms/img, n) of every method, plus its mean over bands.
+    """Per-band rows (MSE, PSNR, hole-PSNR, SSIM, L1, sharpness ratio, SWD x1e3, hole colour ΔE00, ms/img, n)
+    of every method, plus its mean over bands.
 
     Aligned for a terminal and valid Markdown.
     """
@@ -366,7 +390,7 @@ def format_table(results: dict) -> str:
     for method, res in results.items():
         for band, v in [*res["bands"].items(), ("mean", res["mean"])]:
             label = f"{band} %" if band != "mean" else "mean"
-            rows.append([method, label, *(fmt.format(v[key]) for _, key, fmt in _COLUMNS)])
+            rows.append([method, label, *(_cell(v, key, fmt) for _, key, fmt in _COLUMNS)])
     return markdown_table(["method", "band", *(c for c, _, _ in _COLUMNS)], rows, left=2)
 
 

@@ -7,6 +7,10 @@ Reconstruction (pred, target: [B,3,H,W] in [0,1]; mask [B,1,H,W], 1 = hole)::
                                                   the same per image, then averaged over images with a hole,
                                                   so a thin scratch weighs as much as a large hole (the
                                                   per-band PSNR the project reports averages per image)
+    l1_low_img  = mean_i [ sum_i |avgpool4(diff * mask)| / (3 * sum_i avgpool4(mask)) ]
+                                                  the hole's error averaged over 4x4 cells: only the low frequencies of the
+                                                  fill are tied to the truth, so an adversarial term is free to
+                                                  paint texture (a pixel L1 alone pulls wide holes to a blur)
     l1_valid = sum(|pred - target| * (1 - mask)) / (3 * sum(1 - mask))
     mse_hole = sum((pred - target)^2 * mask) / (3 * sum(mask))
     logmse_hole_img = mean_i [ ln(mse_hole_i + 1e-5) ]
@@ -33,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-RECON_TERMS = ("l1_hole", "l1_hole_img", "logmse_hole_img", "l1_valid", "mse_hole", "mse")
+RECON_TERMS = ("l1_hole", "l1_hole_img", "l1_low_img", "logmse_hole_img", "l1_valid", "mse_hole", "mse")
 GAN_TERMS = ("adv", "fm")
 
 
@@ -55,6 +59,12 @@ def reconstruction_loss(pred: Tensor, target: Tensor, mask: Tensor, weights: dic
         per = (diff.abs() * mask).sum((1, 2, 3)) / (mask.sum((1, 2, 3)) * diff.shape[1]).clamp_min(1.0)  # [B]
         has = (mask.sum((1, 2, 3)) > 0).to(per.dtype)
         terms["l1_hole_img"] = (per * has).sum() / has.sum().clamp_min(1.0)
+    if weights.get("l1_low_img", 0):
+        # the hole's error averaged over each 4x4 cell (known pixels count 0): |avgpool(diff * mask)|
+        pd, pm = F.avg_pool2d(diff * mask, 4, ceil_mode=True), F.avg_pool2d(mask, 4, ceil_mode=True)  # [B,3,h,w], [B,1,h,w]
+        per = pd.abs().sum((1, 2, 3)) / (pm.sum((1, 2, 3)) * diff.shape[1]).clamp_min(1e-6)  # [B]
+        has = (mask.sum((1, 2, 3)) > 0).to(per.dtype)
+        terms["l1_low_img"] = (per * has).sum() / has.sum().clamp_min(1.0)
     if weights.get("logmse_hole_img", 0):
         per = (diff.square() * mask).sum((1, 2, 3)) / (mask.sum((1, 2, 3)) * diff.shape[1]).clamp_min(1.0)  # [B]
         has = (mask.sum((1, 2, 3)) > 0).to(per.dtype)

@@ -71,6 +71,8 @@ PRESETS: Dict[str, StrokePreset] = {
 # "mixed": target ratio ~ uniform(MIXED_RATIO); the preset is drawn at random among those whose ratio range
 # holds that target, so the hole ratios of mixed masks cover 1-60 % about evenly (each NVIDIA band ~1/6).
 MIXED_RATIO = (0.01, 0.60)
+# The presets MaskGenerator takes besides the stroke presets.
+GENERATED = ("mixed", "box", "object", "wide")
 # Like the NVIDIA test set (half of each band touches the border), a mask is drawn free to cross the border with
 # this probability and kept at least 1 pixel inside it otherwise.
 BORDER_PROB = 0.5
@@ -192,6 +194,50 @@ def stroke_mask(size: Size, rng: np.random.Generator, preset: str = "mixed") -> 
     return canvas.astype(bool)
 
 
+def object_mask(size: Size, rng: np.random.Generator) -> np.ndarray:
+    """An object-shaped hole: a smooth star-shaped blob like a person, animal or thing to remove. bool [H,W].
+
+    The radius around a random centre is ``r(t) = R * exp(sum_k a_k cos(k t + phi_k))`` for ``k = 1..4`` with
+    ``R`` uniform in 12-35 % of the side and ``a_k ~ N(0, 0.25 / k)``; the polygon of 64 points is filled and
+    dilated by a few pixels (object masks in editors are drawn a little larger than the object). A third of
+    the masks gets a second, smaller blob.
+
+    >>> m = object_mask(64, np.random.default_rng(0))
+    >>> m.shape, m.dtype, 0.0 < hole_ratio(m) < 0.8
+    ((64, 64), dtype('bool'), True)
+    """
+    h, w = _hw(size)
+    side = min(h, w)
+    canvas = np.zeros((h, w), np.uint8)
+    t = np.linspace(0, 2 * np.pi, 64, endpoint=False)
+    for blob in range(1 + int(rng.random() < 1 / 3)):
+        radius = side * rng.uniform(0.12, 0.35) * (0.6 if blob else 1.0)
+        k = np.arange(1, 5)[:, None]
+        log_r = (rng.normal(0, 0.25 / k) * np.cos(k * t + rng.uniform(0, 2 * np.pi, (4, 1)))).sum(0)
+        cy, cx = rng.uniform(0.15, 0.85) * h, rng.uniform(0.15, 0.85) * w
+        r = radius * np.exp(log_r)
+        pts = np.stack([cx + r * np.cos(t), cy + r * np.sin(t)], 1).round().astype(np.int32)
+        cv2.fillPoly(canvas, [pts], 1)
+    grow = max(1, int(round(side * rng.uniform(0.005, 0.03))))
+    canvas = cv2.dilate(canvas, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    return canvas.astype(bool)
+
+
+def wide_mask(size: Size, rng: np.random.Generator) -> np.ndarray:
+    """The ``wide`` training preset: half ``mixed`` strokes (thin to thick, 1-60 %), a quarter object-shaped
+    blobs (:func:`object_mask`), a quarter a large box (side 25-60 %) with thick strokes. bool [H,W].
+
+    For generators that must paint wide holes as well as thin scratches (LaMa trains on a similar mixture).
+    """
+    u = rng.random()
+    if u < 0.5:
+        return stroke_mask(size, rng, "mixed")
+    if u < 0.75:
+        return object_mask(size, rng)
+    m = box_mask(size, rng, box_frac=float(rng.uniform(0.25, 0.6)))
+    return m | stroke_mask(size, rng, "thick")
+
+
 def box_mask(size: Size, rng: Optional[np.random.Generator] = None, box_frac: float = 0.5) -> np.ndarray:
     """A rectangular hole of ``round(box_frac * H) x round(box_frac * W)``: centred when ``rng`` is None,
     at a uniformly random position otherwise. bool [H,W].
@@ -217,13 +263,14 @@ class MaskGenerator:
 
     Each call seeds ``np.random.default_rng(np.random.SeedSequence([seed, index]))``, so masks do not depend
     on call order, worker process, or how many masks were drawn before. ``preset``: ``thin``, ``medium``,
-    ``thick``, ``mixed`` (see :func:`stroke_mask`) or ``box`` (a random box of side 25-50 %).
+    ``thick``, ``mixed`` (see :func:`stroke_mask`), ``box`` (a random box of side 25-50 %), ``object``
+    (:func:`object_mask`) or ``wide`` (:func:`wide_mask`: strokes, objects and large boxes).
     """
 
     def __init__(self, size: Size, preset: str = "mixed", seed: int = 0):
         self.size = _hw(size)
-        if preset not in PRESETS and preset not in ("mixed", "box"):
-            raise ValueError(f"unknown mask preset {preset!r}; choose from {', '.join(list(PRESETS) + ['mixed', 'box'])}")
+        if preset not in PRESETS and preset not in GENERATED:
+            raise ValueError(f"unknown mask preset {preset!r}; choose from {', '.join(list(PRESETS) + list(GENERATED))}")
         if int(seed) < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
         self.preset = preset
@@ -235,6 +282,10 @@ class MaskGenerator:
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, int(index)]))
         if self.preset == "box":
             return box_mask(self.size, rng, box_frac=float(rng.uniform(0.25, 0.5)))
+        if self.preset == "object":
+            return object_mask(self.size, rng)
+        if self.preset == "wide":
+            return wide_mask(self.size, rng)
         return stroke_mask(self.size, rng, self.preset)
 
     def __repr__(self) -> str:

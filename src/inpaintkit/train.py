@@ -66,6 +66,7 @@ class TrainConfig:
     loss: dict = field(default_factory=lambda: {"l1_hole": 1.0})  # reconstruction (+ "adv", "fm" with gan)
     gan: bool = False
     disc: str = "sn-patchgan"
+    disc_kwargs: dict = field(default_factory=dict)  # e.g. {"width": 32}: a lighter discriminator
     d_lr: float = 4e-4
     gan_loss: str = "hinge"  # hinge | nsgan
     ema_decay: float = 0.999
@@ -369,7 +370,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progre
     modules, optimizers = {"g": net, "ema": ema}, {"opt_g": opt}
     disc = opt_d = None
     if cfg.gan:
-        disc = create_discriminator(cfg.disc)
+        disc = create_discriminator(cfg.disc, **cfg.disc_kwargs)
         opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.d_lr, betas=(0.0, 0.99))
         modules["d"], optimizers["opt_d"] = disc, opt_d
     step, best = 0, -float("inf")
@@ -418,17 +419,20 @@ def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progre
             # discriminator step on real vs filled
             for group in opt_d.param_groups:
                 group["lr"] = _lr_at(cfg, step, cfg.d_lr)
-            real_logits, _ = d_train(image, mask)
-            fake_logits, _ = d_train(filled.detach(), mask)
+            with torch.autocast(image.device.type, dtype=torch.bfloat16, enabled=cfg.amp):
+                logits, feats = d_train(torch.cat([image, filled.detach()]), torch.cat([mask, mask]))  # one pass
+            b = image.shape[0]
+            real_logits, fake_logits = logits[:b].float(), logits[b:].float()
+            real_feats = [f[:b].detach().float() for f in feats]  # for feature matching (D before this step)
             ld = d_loss(real_logits, fake_logits, cfg.gan_loss)
             opt_d.zero_grad(set_to_none=True)
             ld.backward()
             opt_d.step()
             # generator's adversarial + feature-matching terms (D frozen)
             disc.requires_grad_(False)
-            fake_logits, fake_feats = d_train(filled, mask)
-            with torch.no_grad():
-                _, real_feats = d_train(image, mask)
+            with torch.autocast(image.device.type, dtype=torch.bfloat16, enabled=cfg.amp):
+                fake_logits, fake_feats = d_train(filled, mask)
+            fake_logits, fake_feats = fake_logits.float(), [f.float() for f in fake_feats]
             terms["adv"] = g_adv_loss(fake_logits, cfg.gan_loss)
             terms["fm"] = feature_matching_loss(real_feats, fake_feats)
             loss = loss + cfg.loss.get("adv", 0.01) * terms["adv"] + cfg.loss.get("fm", 1.0) * terms["fm"]

@@ -36,7 +36,7 @@ def register_model(fn: Callable | None = None, *, name: str | None = None, kind:
 
 def _ensure_loaded() -> None:
     # Importing the modules runs their @register_model decorators.
-    from inpaintkit.models import classical, generators, pretrained, seed_unet  # noqa: F401
+    from inpaintkit.models import classical, generators, pretrained, routed, seed_unet  # noqa: F401
 
 
 def list_models(kind: str | None = None) -> list[str]:
