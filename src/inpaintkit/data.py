@@ -159,7 +159,8 @@ class InpaintDataset(torch.utils.data.Dataset):
     ``images``: uint8 [N,H,W,3] (from :func:`load_images`); kept as a torch tensor so DataLoader workers
     share it instead of copying. ``masks``: a :class:`MaskGenerator` of the output size. Item ``i`` of epoch
     ``e`` draws everything from ``np.random.default_rng([seed, e, i])``: the mask index, the horizontal flip
-    (``augment``) and, with ``crop`` < H/W, the top-left of a ``crop x crop`` window (random when ``augment``,
+    (``augment``), with ``reframe`` a random scale / rotation / shift and colour jitter
+    (:func:`inpaintkit.augment.reframe`) and, with ``crop`` < H/W, the top-left of a ``crop x crop`` window (random when ``augment``,
     centred otherwise). So a resumed run sees exactly the same samples: call ``set_epoch(e)`` before creating
     each epoch's DataLoader iterator (do not use ``persistent_workers``, which would keep the old epoch).
 
@@ -167,7 +168,7 @@ class InpaintDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, images: np.ndarray, masks: MaskGenerator, augment: bool = True, seed: int = 0,
-                 crop: Optional[int] = None):
+                 crop: Optional[int] = None, reframe: bool = False):
         if not isinstance(images, (np.ndarray, torch.Tensor)) or images.ndim != 4 or images.shape[3] != 3 \
                 or images.dtype not in (np.uint8, torch.uint8):
             raise ValueError(f"images must be uint8 [N,H,W,3], got {getattr(images, 'dtype', type(images))} {tuple(getattr(images, 'shape', ()))}")
@@ -183,6 +184,7 @@ class InpaintDataset(torch.utils.data.Dataset):
             raise ValueError(f"mask generator size {tuple(masks.size)} does not match the sample size {out}")
         self.masks = masks
         self.augment = bool(augment)
+        self.reframe = bool(reframe)
         self.seed = int(seed)
         self.epoch = 0
 
@@ -211,6 +213,10 @@ class InpaintDataset(torch.utils.data.Dataset):
             img = img[top : top + self.crop, left : left + self.crop]
         if flip:
             img = img[:, ::-1]
+        if self.reframe:  # drawn after the flip and crop, so runs without it see exactly the samples they did
+            from inpaintkit.augment import reframe
+
+            img = reframe(np.ascontiguousarray(img), rng)
         # one numpy pass (crop, flip, HWC -> CHW, / 255): small torch ops are slow on a busy 2-core machine
         image = torch.from_numpy(np.divide(img.transpose(2, 0, 1), np.float32(255), dtype=np.float32, order="C"))  # [3,h,w]
         mask = torch.from_numpy(self.masks(mask_index)[None].astype(np.float32))  # [1,h,w], 1 = hole

@@ -71,6 +71,7 @@ class TrainConfig:
     gan_loss: str = "hinge"  # hinge | nsgan
     ema_decay: float = 0.999
     mask_preset: str = "mixed"
+    reframe: bool = False  # random scale / rotation / shift and colour jitter per sample (inpaintkit.augment)
     seed: int = 0
     val_every: int = 500
     val_images: int = 200
@@ -353,7 +354,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progre
     cache = cfg.cache_dir or None
     train_imgs = load_images(paths, store, cache_dir=cache, progress=progress and main)
     ds = InpaintDataset(train_imgs, MaskGenerator(cfg.size, cfg.mask_preset, cfg.seed), augment=True,
-                        seed=cfg.seed, crop=cfg.size if store > cfg.size else None)
+                        seed=cfg.seed, crop=cfg.size if store > cfg.size else None, reframe=cfg.reframe)
     val_imgs = load_images(val_paths, cfg.size, cache_dir=cache, progress=False)
     vmask_gen = MaskGenerator(cfg.size, cfg.mask_preset, cfg.seed + 1000)
     val_x = torch.stack([to_tensor(a) for a in val_imgs])  # [V,3,S,S]

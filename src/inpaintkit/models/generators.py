@@ -23,7 +23,9 @@ Shapes for a 128² input with the default widths (48, 96, 192) as (c1, c2, c3)::
     conv3x3 -> 12, pixel-shuffle2        [B,3,128,128]   residual
     pred = coarse + residual
 
-It is fully convolutional (any size that is a multiple of 8; the contract pads).
+It is fully convolutional (any size that is a multiple of 8; the contract pads). ``spectral=k`` (``fillnet-ffc``)
+adds a global Fourier unit to the last k blocks (:mod:`~inpaintkit.models.fourier`): LaMa's idea of a receptive
+field as large as the image, for holes wider than the dilated blocks reach at 512 px and above.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inpaintkit.models.base import InpaintingNetwork
+from inpaintkit.models.fourier import SpectralUnit
 from inpaintkit.models.registry import register_model
 
 
@@ -74,16 +77,20 @@ def push_pull_fill(masked: Tensor, mask: Tensor, levels: int = 10, eps: float = 
 
 
 class ResBlock(nn.Module):
-    """Residual block of two dilated 3x3 convolutions: ``x + conv(act(conv(x)))``."""
+    """Residual block of two dilated 3x3 convolutions, ``x + conv(act(conv(x)))``, and with ``spectral`` a
+    parallel global branch (:class:`~inpaintkit.models.fourier.SpectralUnit`, zero at the start):
+    ``x + conv(act(conv(x))) + spectral(x)``."""
 
-    def __init__(self, ch: int, dilation: int):
+    def __init__(self, ch: int, dilation: int, spectral: bool = False):
         super().__init__()
         self.conv1 = nn.Conv2d(ch, ch, 3, padding=dilation, dilation=dilation)
         self.conv2 = nn.Conv2d(ch, ch, 3, padding=1)
         self.act = nn.LeakyReLU(0.2, inplace=True)
+        self.spectral = SpectralUnit(ch, ch // 2) if spectral else None
 
     def forward(self, x: Tensor) -> Tensor:
-        return x + self.conv2(self.act(self.conv1(x)))
+        y = x + self.conv2(self.act(self.conv1(x)))
+        return y if self.spectral is None else y + self.spectral(x)
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -94,18 +101,23 @@ class FillNet(InpaintingNetwork):
     multiple = 8
 
     def __init__(self, widths: tuple[int, int, int] = (48, 96, 192), n_blocks: int = 6,
-                 dilations: tuple[int, ...] = (1, 2, 4, 8), coarse: bool = True):
+                 dilations: tuple[int, ...] = (1, 2, 4, 8), coarse: bool = True, spectral: int = 0):
         super().__init__()
         widths = tuple(int(w) for w in widths)
         dilations = tuple(int(d) for d in dilations)
+        if not 0 <= int(spectral) <= n_blocks:
+            raise ValueError(f"spectral must be from 0 to n_blocks ({n_blocks}), got {spectral}")
         self.config = {"widths": list(widths), "n_blocks": n_blocks, "dilations": list(dilations), "coarse": coarse}
+        if spectral:  # only when used, so the configs of the shipped plain models stay as they were
+            self.config["spectral"] = int(spectral)
         c1, c2, c3 = widths
         self.coarse = coarse
         cin = 4 * (7 if coarse else 4)
         self.stem = _conv(cin, c1)
         self.down1 = _conv(c1, c2, stride=2)
         self.down2 = _conv(c2, c3, stride=2)
-        self.blocks = nn.Sequential(*[ResBlock(c3, dilations[i % len(dilations)]) for i in range(n_blocks)])
+        self.blocks = nn.Sequential(*[ResBlock(c3, dilations[i % len(dilations)], spectral=i >= n_blocks - spectral)
+                                      for i in range(n_blocks)])  # the last `spectral` blocks see the whole map
         self.lat2 = nn.Conv2d(c3, c2, 1)
         self.dec2 = _conv(c2, c2)
         self.lat1 = nn.Conv2d(c2, c1, 1)
@@ -133,6 +145,14 @@ class FillNet(InpaintingNetwork):
 @register_model(name="fillnet")
 def fillnet(**kw) -> FillNet:
     """The default encoder-decoder generator: widths (48, 96, 192), 6 blocks, 4.3 M parameters, 2.7 GFLOP per 128² image."""
+    return FillNet(**kw)
+
+
+@register_model(name="fillnet-ffc")
+def fillnet_ffc(**kw) -> FillNet:
+    """``fillnet`` whose last 3 blocks add a global Fourier unit (receptive field: the whole image at any size;
+    exports to ONNX), 4.8 M parameters. Starts as ``fillnet`` when warm-started from its weights."""
+    kw.setdefault("spectral", 3)
     return FillNet(**kw)
 
 
