@@ -395,6 +395,45 @@ def bench_cmd(
         typer.echo(f"wrote {json_path}")
 
 
+# --- fill-video (video/) ---
+
+
+@app.command("fill-video")
+def fill_video_cmd(
+    input: Path = typer.Argument(..., help="A video (mp4, mov, mkv, webm, avi) or a folder of frames (name order)."),
+    mask: Path = typer.Option(..., "--mask", "-m", help="One mask image for every frame (a watermark), a folder of per-frame masks (name order) or a mask video; hole = grey > 127."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output video (same frame rate; audio copied where the container allows) or folder of PNG frames."),
+    model: Optional[str] = typer.Option(None, "--model", help="Image model for what is never seen (see `inpaintkit models`; default: the bundled default model)."),
+    window: int = typer.Option(8, "--window", help="Frames looked at on each side for the background behind the hole."),
+    dilate: int = typer.Option(0, "--dilate", help="Grow the masks by this many pixels (object outlines miss shadows and motion blur)."),
+    per_frame: bool = typer.Option(False, "--per-frame", help="No propagation: the image model on every frame (the baseline)."),
+    fps: Optional[float] = typer.Option(None, "--fps", help="Frame rate of a folder input (default 25)."),
+    codec: Optional[str] = typer.Option(None, "--codec", help="Video codec (default: libx264 for mp4/mov/mkv, libvpx-vp9 for webm, mpeg4 for avi)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for the model (1 is faster on a busy machine)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Remove an object or a watermark from a clip: background seen in other frames is copied along the optical flow, the rest filled once by the image model and carried along."""
+    from inpaintkit.video import VideoFillConfig, fill_video_file
+
+    try:
+        if threads is not None:
+            if threads < 1:
+                raise ValueError(f"--threads must be at least 1, got {threads}")
+            import torch
+
+            torch.set_num_threads(threads)
+        if fps is not None and not fps > 0:
+            raise ValueError(f"--fps must be > 0, got {fps}")
+        config = VideoFillConfig(window=window, dilate=dilate, propagate=not per_frame)
+        res = fill_video_file(input, mask, out, model, config=config, fps=fps, codec=codec, overwrite=overwrite,
+                              progress=not quiet)
+    except (*_fill_errors(), ValueError, OSError) as e:
+        raise fail(_message(e))
+    audio = ", audio copied" if res["audio_copied"] else ""
+    typer.echo(f"wrote {out} ({res['frames']} frames, {res['fps']:.1f} frames/s{audio})")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -1,0 +1,255 @@
+"""Flow-guided filling of a clip, frame by frame, over a sliding window (bounded memory).
+
+For frame ``t`` with hole pixels ``P`` (bool mask ``[H,W]``, True = hole):
+
+1. **Seen background.** Each hole pixel is traced along the completed flow, step by step, into the next
+   ``window`` frames and the previous ``window`` frames; the first frame on each side where it lands on a
+   pixel known there (at least ``border`` pixels from that frame's hole) gives a real value, read once from
+   the *original* frame (bilinear; no blur piles up). When both sides see it, the two values are averaged
+   with weights 1/distance.
+2. **Carried fill.** A pixel seen on neither side takes the value of the previous *output* frame at the
+   place the backward flow points to, so a fill moves with the background and a static region stays static.
+   When the hole and the flow around it have not moved (a watermark on a still shot), the previous fill is
+   copied exactly: filled once, reused. A pixel only seen ``d`` frames ahead is blended from the carried
+   value towards the seen one as ``d`` shrinks, so it does not jump.
+3. **Keyframe fill.** What is left (never seen and nothing to carry: the first frame, a hole that grows)
+   is filled by the image model (``inpaintkit.inference.fill_array``) on the frame with everything found
+   so far pasted in, so the model sees the propagated background as context.
+
+Known pixels are returned bit-identical. Memory: ``2 * window + 2`` frames with their reduced flows.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Optional
+
+import cv2
+import numpy as np
+
+from inpaintkit.inference import fill_array
+from inpaintkit.video.flow import FlowEstimator, displacement, sample
+
+STAGES = ("decode", "flow", "propagate", "fill", "encode")
+
+
+@dataclass
+class VideoFillConfig:
+    """Settings of :class:`Propagator` (defaults are the measured ones in docs/video.md)."""
+
+    window: int = 8  # frames looked at on each side for background the hole hides
+    flow_scale: float = 0.5  # flow is computed at this fraction of the frame size
+    flow_preset: str = "fast"  # DIS preset: ultrafast, fast, medium
+    border: int = 2  # a source pixel must be this far (pixels) from its own frame's hole
+    static_tol: float = 0.1  # hole unchanged and flow below this (pixels): copy the previous fill exactly
+    working_size: int = 512  # longest side the image model is given (as `inpaintkit fill`)
+    dilate: int = 0  # grow every mask by this many pixels first (object outlines miss shadows and blur)
+    propagate: bool = True  # False: the image model on every frame (the baseline)
+
+    def __post_init__(self) -> None:
+        if int(self.window) < 0:
+            raise ValueError(f"window must be >= 0, got {self.window}")
+        if int(self.dilate) < 0:
+            raise ValueError(f"dilate must be >= 0, got {self.dilate}")
+        if int(self.border) < 0:
+            raise ValueError(f"border must be >= 0, got {self.border}")
+
+
+@dataclass
+class Stats:
+    """Seconds per stage and pixel counts by source, filled in while a clip runs."""
+
+    seconds: dict = field(default_factory=lambda: {s: 0.0 for s in STAGES})
+    frames: int = 0
+    hole_pixels: int = 0
+    seen: int = 0
+    carried: int = 0
+    reused: int = 0
+    model: int = 0
+    keyframes: int = 0
+
+    def add(self, stage: str, t0: float) -> float:
+        now = time.perf_counter()
+        self.seconds[stage] += now - t0
+        return now
+
+
+@dataclass
+class _Frame:
+    image: np.ndarray  # [H,W,3] uint8
+    hole: np.ndarray  # [H,W] bool
+    source: np.ndarray  # [H,W] bool: known and at least `border` from the hole (trusted as a source)
+    grey: np.ndarray  # [h,w] uint8, reduced, hole pre-filled
+    small_hole: np.ndarray  # [h,w] bool, reduced, dilated
+    fwd: Optional[np.ndarray] = None  # [h,w,2] flow to the next frame (completed over the hole)
+    bwd: Optional[np.ndarray] = None  # [h,w,2] flow to the previous frame
+
+
+class Propagator:
+    """Fill a stream of (frame, mask) pairs; :meth:`run` yields the filled frames in order.
+
+    ``filler`` is anything with the inference contract's ``.fill(image [B,3,H,W], mask [B,1,H,W])``
+    (``inpaintkit.inference.load_filler``). ``stats`` collects timings and per-source pixel counts.
+    """
+
+    def __init__(self, filler, config: Optional[VideoFillConfig] = None, stats: Optional[Stats] = None):
+        self.filler = filler
+        self.cfg = config or VideoFillConfig()
+        self.stats = stats or Stats()
+        self.flow = FlowEstimator(self.cfg.flow_scale, self.cfg.flow_preset)
+
+    # --- the stream -------------------------------------------------------------------------------
+
+    def run(self, pairs: Iterable[tuple[np.ndarray, np.ndarray]]) -> Iterator[np.ndarray]:
+        """``pairs``: (frame uint8 [H,W,3], hole bool [H,W]); yields uint8 [H,W,3], ``window`` frames behind."""
+        win = int(self.cfg.window) if self.cfg.propagate else 0
+        buf: deque[_Frame] = deque()
+        first = 0  # index of buf[0]
+        nxt = 0  # next frame to emit
+        prev_out: Optional[np.ndarray] = None
+        prev_hole: Optional[np.ndarray] = None
+        n = 0
+        for image, hole in pairs:
+            rec = self._record(image, hole)
+            if buf and self.cfg.propagate:
+                t0 = time.perf_counter()
+                a = buf[-1]
+                a.fwd = self.flow.flow(a.grey, rec.grey, a.small_hole)
+                rec.bwd = self.flow.flow(rec.grey, a.grey, rec.small_hole)
+                self.stats.add("flow", t0)
+            buf.append(rec)
+            n += 1
+            while nxt + win < n:
+                out = self._emit(buf, nxt - first, prev_out, prev_hole)
+                prev_out, prev_hole = out, buf[nxt - first].hole
+                nxt += 1
+                while nxt - first > win:
+                    buf.popleft()
+                    first += 1
+                yield out
+        while nxt < n:
+            out = self._emit(buf, nxt - first, prev_out, prev_hole)
+            prev_out, prev_hole = out, buf[nxt - first].hole
+            nxt += 1
+            yield out
+
+    def _record(self, image: np.ndarray, hole: np.ndarray) -> _Frame:
+        image = np.ascontiguousarray(image)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"frames must be uint8 [H,W,3] RGB, got {image.dtype} {image.shape}")
+        hole = np.asarray(hole, dtype=bool)
+        if hole.shape != image.shape[:2]:
+            raise ValueError(f"mask is {hole.shape[1]}x{hole.shape[0]} but the frame is "
+                             f"{image.shape[1]}x{image.shape[0]} (width x height)")
+        t0 = time.perf_counter()
+        if self.cfg.dilate and hole.any():
+            k = 2 * int(self.cfg.dilate) + 1
+            hole = cv2.dilate(hole.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+        b = int(self.cfg.border)
+        near = cv2.dilate(hole.view(np.uint8), np.ones((2 * b + 1, 2 * b + 1), np.uint8)) > 0 if b else hole
+        grey, small = self.flow.prepare(image, hole) if self.cfg.propagate else (None, None)
+        self.stats.add("flow", t0)
+        return _Frame(image, hole, ~near, grey, small)
+
+    # --- one frame --------------------------------------------------------------------------------
+
+    def _trace(self, buf, t: int, xy: np.ndarray, step: int):
+        """Follow ``xy`` [N,2] from ``buf[t]`` one frame at a time in direction ``step`` (+1 / -1).
+
+        Returns (values float32 [N,3], distance int [N], 0 = not seen)."""
+        n = len(xy)
+        vals = np.zeros((n, 3), np.float32)
+        dist = np.zeros(n, np.int32)
+        alive = np.arange(n)
+        pos = xy.copy()
+        s = self.flow.scale
+        h, w = buf[t].hole.shape
+        for k in range(1, int(self.cfg.window) + 1):
+            j = t + step * k
+            if j < 0 or j >= len(buf) or alive.size == 0:
+                break
+            flow = buf[j - step].fwd if step > 0 else buf[j - step].bwd
+            if flow is None:
+                break
+            p = pos[alive] + displacement(flow, pos[alive], s)
+            inside = (p[:, 0] > -0.5) & (p[:, 0] < w - 0.5) & (p[:, 1] > -0.5) & (p[:, 1] < h - 0.5)
+            alive, p = alive[inside], p[inside]
+            xi = np.clip(np.rint(p[:, 0]).astype(np.intp), 0, w - 1)
+            yi = np.clip(np.rint(p[:, 1]).astype(np.intp), 0, h - 1)
+            hit = buf[j].source[yi, xi]
+            if hit.any():
+                vals[alive[hit]] = sample(buf[j].image, p[hit]).astype(np.float32)
+                dist[alive[hit]] = k
+            pos[alive] = p
+            alive = alive[~hit]
+        return vals, dist
+
+    def _emit(self, buf, t: int, prev_out: Optional[np.ndarray], prev_hole: Optional[np.ndarray]) -> np.ndarray:
+        rec = buf[t]
+        st = self.stats
+        st.frames += 1
+        ys, xs = np.nonzero(rec.hole)
+        n = len(ys)
+        st.hole_pixels += n
+        if n == 0:
+            return rec.image.copy()
+        if not self.cfg.propagate:
+            return self._model(rec, rec.image, rec.hole)
+        t0 = time.perf_counter()
+        xy = np.stack([xs, ys], axis=1).astype(np.float32)
+        vf, df = self._trace(buf, t, xy, +1)
+        vp, dp = self._trace(buf, t, xy, -1)
+        vals = np.zeros((n, 3), np.float32)
+        done = np.zeros(n, bool)
+        both = (df > 0) & (dp > 0)
+        wf = np.where(df > 0, 1.0 / np.maximum(df, 1), 0.0).astype(np.float32)
+        wp = np.where(dp > 0, 1.0 / np.maximum(dp, 1), 0.0).astype(np.float32)
+        seen = (df > 0) | (dp > 0)
+        vals[seen] = ((vf * wf[:, None] + vp * wp[:, None])[seen] / (wf + wp)[seen, None])
+        done |= seen
+        st.seen += int(seen.sum())
+        del both
+        if prev_out is not None:
+            carried = self._carry(rec, prev_out, prev_hole, xy)
+            if carried is not None:
+                cval, exact = carried
+                future_only = (df > 0) & (dp == 0)  # seen ahead only: ease from the carried value
+                a = ((int(self.cfg.window) + 1 - df[future_only]) / (int(self.cfg.window) + 1)).astype(np.float32)
+                vals[future_only] = a[:, None] * vals[future_only] + (1 - a[:, None]) * cval[future_only]
+                vals[~done] = cval[~done]
+                if exact:
+                    st.reused += int((~done).sum())
+                else:
+                    st.carried += int((~done).sum())
+                done[:] = True
+        st.add("propagate", t0)
+        out = rec.image.copy()
+        out[ys[done], xs[done]] = np.clip(np.rint(vals[done]), 0, 255).astype(np.uint8)
+        if not done.all():
+            rest = np.zeros_like(rec.hole)
+            rest[ys[~done], xs[~done]] = True
+            st.model += int((~done).sum())
+            out = self._model(rec, out, rest)
+        return out
+
+    def _carry(self, rec: _Frame, prev_out: np.ndarray, prev_hole: np.ndarray, xy: np.ndarray):
+        """Values ``[N,3]`` of the previous output where the backward flow points, and whether it was an
+        exact copy (still hole, still flow); None when there is no flow to the previous frame."""
+        if rec.bwd is None:
+            return None
+        d = displacement(rec.bwd, xy, self.flow.scale)
+        if prev_hole is not None and np.array_equal(prev_hole, rec.hole):
+            if float(np.abs(d).max()) <= self.cfg.static_tol:
+                return prev_out[xy[:, 1].astype(np.intp), xy[:, 0].astype(np.intp)].astype(np.float32), True
+        return sample(prev_out, xy + d, interpolation=cv2.INTER_CUBIC).astype(np.float32), False
+
+    def _model(self, rec: _Frame, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        """The image model on ``image`` for the ``hole`` pixels (the keyframe fill)."""
+        t0 = time.perf_counter()
+        out = fill_array(self.filler, image, hole, working_size=int(self.cfg.working_size))
+        self.stats.keyframes += 1
+        if not self.cfg.propagate:
+            self.stats.model += int(hole.sum())
+        self.stats.add("fill", t0)
+        return out

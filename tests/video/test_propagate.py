@@ -1,0 +1,76 @@
+"""propagate.py: flow-guided propagation against per-frame filling on clips where the truth is known."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inpaintkit.video import Stats, VideoFillConfig, fill_video
+from inpaintkit.video.flow import FlowEstimator, displacement
+
+from .synthetic import hole_psnr, moving_square, static_box
+
+
+def _flicker(out, truth, masks):
+    """Mean |out_t - out_{t-1}| minus the same for the truth, inside the hole (the background is static here)."""
+    d = [np.abs(o.astype(float) - p.astype(float))[m].mean() for o, p, m in zip(out[1:], out[:-1], masks[1:])]
+    return float(np.mean(d))
+
+
+@pytest.mark.parametrize("pan", [(0, 0), (2, 1)])
+def test_propagation_recovers_the_background_behind_a_moving_square(pan):
+    frames, masks, truth = moving_square(n=14, pan=pan)
+    st = Stats()
+    ours = list(fill_video(frames, masks, model="telea", stats=st))
+    per_frame = list(fill_video(frames, masks, model="telea", config=VideoFillConfig(propagate=False)))
+    assert len(ours) == len(frames)
+    for o, f, m in zip(ours, frames, masks):
+        assert np.array_equal(o[~m], f[~m])  # known pixels bit-identical
+    p_ours, p_frame = hole_psnr(ours, truth, masks), hole_psnr(per_frame, truth, masks)
+    assert p_ours > p_frame + 6.0, (p_ours, p_frame)
+    assert st.seen > 0.9 * st.hole_pixels  # nearly everything is copied from other frames
+
+
+def test_still_camera_static_flicker_is_lower_than_per_frame():
+    frames, masks, truth = moving_square(n=12)
+    ours = list(fill_video(frames, masks, model="telea"))
+    per_frame = list(fill_video(frames, masks, model="telea", config=VideoFillConfig(propagate=False)))
+    assert _flicker(ours, truth, masks) < 0.5 * _flicker(per_frame, truth, masks)
+
+
+def test_static_mask_still_camera_fills_once_and_reuses():
+    frames, mask, truth = static_box(n=8)
+    st = Stats()
+    out = list(fill_video(frames, mask, model="telea", stats=st))
+    assert st.keyframes == 1 and st.model == int(mask.sum())  # the image model ran on one frame only
+    assert st.reused == (len(frames) - 1) * int(mask.sum())
+    for o in out[1:]:
+        assert np.array_equal(o[mask], out[0][mask])  # the fill is exactly the same in every frame
+
+
+def test_window_zero_and_no_hole():
+    frames, masks, _ = moving_square(n=4)
+    out = list(fill_video(frames, masks, model="telea", config=VideoFillConfig(window=0)))
+    assert len(out) == 4
+    empty = [np.zeros_like(m) for m in masks]
+    out = list(fill_video(frames, empty, model="telea"))
+    assert all(np.array_equal(o, f) for o, f in zip(out, frames))
+
+
+def test_dilate_grows_the_hole():
+    frames, masks, _ = moving_square(n=3)
+    out = list(fill_video(frames, masks, model="telea", config=VideoFillConfig(dilate=2)))
+    ring = np.zeros_like(masks[0])
+    ys, xs = np.nonzero(masks[0])
+    ring[ys.min() - 2: ys.max() + 3, xs.min() - 2: xs.max() + 3] = True
+    ring &= ~masks[0]
+    assert not np.array_equal(out[0][ring], frames[0][ring])  # pixels next to the square were filled too
+    with pytest.raises(ValueError):
+        VideoFillConfig(dilate=-1)
+
+
+def test_flow_estimator_rejects_bad_settings():
+    with pytest.raises(ValueError):
+        FlowEstimator(preset="nope")
+    with pytest.raises(ValueError):
+        FlowEstimator(scale=3)
+    assert displacement(np.zeros((4, 4, 2), np.float32), np.zeros((0, 2), np.float32), 0.5).shape == (0, 2)
