@@ -57,7 +57,8 @@ for _name in BUNDLED_DOCS:
     register_model(_bundled_factory(_name), name=_name, kind="pretrained")
 
 
-SUFFIXES = {"+flip": "flip_average", "+bf16": "bf16"}  # name suffix -> InpaintingNetwork switch
+SUFFIXES = {"+flip": "flip_average", "+bf16": "bf16", "+texture": None}  # name suffix -> InpaintingNetwork switch
+# (+texture wraps the network instead: PatchMatch's texture deep in wide holes, models/texture.py)
 
 
 def split_suffixes(key: str) -> tuple[str, list[str]]:
@@ -75,7 +76,8 @@ def load(name_or_path: str | Path | None = None):
 
     Returns an object with ``.fill(image [B,3,H,W], mask [B,1,H,W])`` (networks in eval mode). A network's
     name or path may end in ``+flip`` (average the fill with that of the mirrored image: twice the compute, a
-    little more accurate) and/or ``+bf16`` (bfloat16 autocast: faster on CPUs with AVX512-BF16/AMX),
+    little more accurate), ``+bf16`` (bfloat16 autocast: faster on CPUs with AVX512-BF16/AMX) and/or
+    ``+texture`` (PatchMatch's texture deep inside wide holes, :mod:`~inpaintkit.models.texture`),
     e.g. ``faces+flip``.
     """
     if name_or_path is None:
@@ -86,7 +88,12 @@ def load(name_or_path: str | Path | None = None):
         if not hasattr(model, "flip_average"):
             raise ValueError(f"'{''.join(suffixes)}' needs a network; {key!r} is a classical method")
         for s in suffixes:
-            setattr(model, SUFFIXES[s], True)
+            if SUFFIXES[s] is not None:
+                setattr(model, SUFFIXES[s], True)
+        if "+texture" in suffixes:
+            from inpaintkit.models.texture import TextureFill
+
+            model = TextureFill(model)
         return model
     if key in list_models():
         model = create_model(key)
