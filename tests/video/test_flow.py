@@ -45,3 +45,18 @@ def test_sample_and_warp():
     flow = np.zeros((5, 7, 2), np.float32)
     flow[..., 0] = 1.0
     assert np.allclose(warp(img, flow)[:, :-1], img[:, 1:])
+
+
+def test_complete_flow_modes_replace_the_hole_and_a_band():
+    from inpaintkit.video.flow import complete_flow
+
+    yy, xx = np.mgrid[0:48, 0:64].astype(np.float32)
+    true = np.stack([0.05 * xx + 1.0, 0.02 * yy - 0.5], 2)  # an affine motion: a homography fits it exactly
+    hole = np.zeros((48, 64), bool)
+    hole[16:32, 24:40] = True
+    measured = true.copy()
+    measured[12:36, 20:44] = (5.0, 5.0)  # the object's motion, leaking a little outside the hole
+    for mode, tol in (("homography", 0.01), ("membrane", 1.0)):
+        out = complete_flow(measured, hole, mode, band=4)
+        assert np.abs(out[hole] - true[hole]).max() < tol, mode
+        assert np.array_equal(out[:4], measured[:4])  # far from the hole nothing changes

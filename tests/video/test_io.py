@@ -139,3 +139,12 @@ def test_bad_paths(tmp_path):
     (tmp_path / "o.mp4").write_bytes(b"x")
     with pytest.raises(VideoError, match="--overwrite"):
         check_output(tmp_path / "o.mp4")
+
+
+def test_audio_the_container_cannot_take_is_left_out(tmp_path):
+    frames, _, _ = moving_square(n=6)
+    src = write_video(tmp_path / "in.mp4", frames, fps=10, audio=True)  # AAC: webm takes only Opus / Vorbis
+    with FrameWriter(tmp_path / "out.webm", fps=10, audio_from=src) as w:
+        for f in open_clip(src).frames():
+            w.write(f)
+    assert not w.audio_copied and not open_clip(tmp_path / "out.webm").has_audio

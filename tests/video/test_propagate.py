@@ -74,3 +74,20 @@ def test_flow_estimator_rejects_bad_settings():
     with pytest.raises(ValueError):
         FlowEstimator(scale=3)
     assert displacement(np.zeros((4, 4, 2), np.float32), np.zeros((0, 2), np.float32), 0.5).shape == (0, 2)
+
+
+def test_api_errors_are_one_line_video_errors():
+    from inpaintkit.video import VideoError
+
+    frames, masks, _ = moving_square(n=4)
+    with pytest.raises(VideoError, match="more frames than masks"):
+        list(fill_video(frames, masks[:2], model="telea"))
+    with pytest.raises(VideoError, match="more masks than frames"):
+        list(fill_video(frames[:2], masks, model="telea"))
+    with pytest.raises(VideoError, match="no frames"):
+        list(fill_video([], masks[0], model="telea"))
+    with pytest.raises(VideoError, match="mask is 10x10"):
+        list(fill_video(frames, np.zeros((10, 10), bool), model="telea"))
+    small = [f[:32, :48] for f in frames[:2]]
+    with pytest.raises(VideoError, match="every frame must have the same size"):
+        list(fill_video(frames[:2] + small, [m for m in masks[:2]] + [m[:32, :48] for m in masks[:2]], model="telea"))

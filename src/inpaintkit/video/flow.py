@@ -6,9 +6,11 @@ robust at that size) and kept at that size: a flow field is float32 ``[h, w, 2]`
 full-resolution displacements.
 
 Inside the hole the measured flow follows the object that is to be removed, not the background behind it,
-so those values (and a margin around them) are thrown away and rebuilt from the flow around the hole by a
-push-pull pyramid (normalised averaging at halving resolutions, then filling down the pyramid): a smooth
-membrane over the hole, which is what the background's motion usually is there.
+and DIS's coarse pyramid levels carry that motion some way out of the hole. Those values (the hole and a
+band around it) are thrown away and rebuilt (:func:`complete_flow`): by default from the camera's motion,
+one homography fitted with RANSAC to the flow everywhere else; or (``"membrane"``) by a push-pull pyramid
+(normalised averaging at halving resolutions, then filling down the pyramid), a smooth membrane over the
+hole. The homography is the default: a moving camera is the common case, and a membrane bends with the object.
 """
 from __future__ import annotations
 
@@ -51,6 +53,43 @@ def push_pull(values: np.ndarray, known: np.ndarray) -> np.ndarray:
     return out[..., 0] if single else out
 
 
+def complete_flow(flow: np.ndarray, hole: np.ndarray, mode: str = "homography", band: int = 8,
+                  residual: bool = False, step: int = 4) -> np.ndarray:
+    """Replace ``flow`` float32 ``[h,w,2]`` in ``hole`` (bool ``[h,w]``) and a ``band`` of pixels around it
+    (where DIS's coarse levels still feel the object) by a completion from the rest.
+
+    ``"membrane"``: push-pull of the flow itself. ``"homography"``: the camera's motion as one homography
+    fitted to the known flow (RANSAC on a grid of points every ``step`` pixels), plus (``residual``) a
+    push-pull of what the known flow does beyond it (parallax, a moving background); falls back to the
+    membrane when the fit fails.
+    """
+    if not hole.any():
+        return flow
+    bad = hole
+    if band > 0:
+        k = 2 * band + 1
+        bad = cv2.dilate(hole.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+        if bad.all():
+            bad = hole
+    if mode == "membrane":
+        return push_pull(flow, ~bad)
+    h, w = hole.shape
+    gy, gx = np.mgrid[0:h:step, 0:w:step]
+    keep = ~bad[gy, gx]
+    if int(keep.sum()) < 16:
+        return push_pull(flow, ~bad)
+    src = np.stack([gx[keep], gy[keep]], 1).astype(np.float32)
+    dst = src + flow[gy[keep], gx[keep]]
+    H, _ = cv2.findHomography(src, dst, cv2.RANSAC, 0.5)
+    if H is None:
+        return push_pull(flow, ~bad)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    grid = np.stack([xx, yy], 2)
+    cam = cv2.perspectiveTransform(grid.reshape(-1, 1, 2), H).reshape(h, w, 2) - grid
+    fill = cam + push_pull(flow - cam, ~bad) if residual else cam
+    return np.where(bad[..., None], fill, flow).astype(np.float32)
+
+
 class FlowEstimator:
     """DIS optical flow at ``scale`` of the frame size, with the hole masked out and completed.
 
@@ -59,12 +98,14 @@ class FlowEstimator:
     pixels); ``flow(grey_a, grey_b, hole_a)`` returns the completed flow a->b, float32 ``[h,w,2]``.
     """
 
-    def __init__(self, scale: float = 0.5, preset: str = "fast", margin: int = 2):
+    def __init__(self, scale: float = 0.5, preset: str = "fast", margin: int = 2, completion: str = "homography"):
         if preset not in PRESETS:
             raise ValueError(f"flow preset must be one of {', '.join(PRESETS)}, got {preset!r}")
         if not 0.05 <= scale <= 1.0:
             raise ValueError(f"flow scale must be in [0.05, 1], got {scale}")
-        self.scale, self.preset, self.margin = float(scale), preset, int(margin)
+        if completion not in ("homography", "membrane"):
+            raise ValueError(f"flow completion must be 'homography' or 'membrane', got {completion!r}")
+        self.scale, self.preset, self.margin, self.completion = float(scale), preset, int(margin), completion
         self._dis = cv2.DISOpticalFlow_create(PRESETS[preset])
 
     def reduced_size(self, h: int, w: int) -> tuple[int, int]:
@@ -88,7 +129,7 @@ class FlowEstimator:
     def flow(self, grey_a: np.ndarray, grey_b: np.ndarray, hole_a: Optional[np.ndarray] = None) -> np.ndarray:
         f = self._dis.calc(grey_a, grey_b, None)
         if hole_a is not None and hole_a.any():
-            f = push_pull(f, ~hole_a)
+            f = complete_flow(f, hole_a, self.completion)
         return f
 
 

@@ -91,13 +91,15 @@ class Propagator:
 
     ``filler`` is anything with the inference contract's ``.fill(image [B,3,H,W], mask [B,1,H,W])``
     (``inpaintkit.inference.load_filler``). ``stats`` collects timings and per-source pixel counts.
+    ``flow`` replaces the :class:`~inpaintkit.video.flow.FlowEstimator` built from the config.
     """
 
-    def __init__(self, filler, config: Optional[VideoFillConfig] = None, stats: Optional[Stats] = None):
+    def __init__(self, filler, config: Optional[VideoFillConfig] = None, stats: Optional[Stats] = None, flow=None):
         self.filler = filler
         self.cfg = config or VideoFillConfig()
         self.stats = stats or Stats()
-        self.flow = FlowEstimator(self.cfg.flow_scale, self.cfg.flow_preset)
+        # anything with FlowEstimator's prepare / flow / scale (the benchmark passes the true clip's flow)
+        self.flow = flow or FlowEstimator(self.cfg.flow_scale, self.cfg.flow_preset)
 
     # --- the stream -------------------------------------------------------------------------------
 
@@ -112,6 +114,10 @@ class Propagator:
         n = 0
         for image, hole in pairs:
             rec = self._record(image, hole)
+            if buf and rec.image.shape != buf[-1].image.shape:
+                h0, w0 = buf[-1].image.shape[:2]
+                raise ValueError(f"frame {n} is {rec.image.shape[1]}x{rec.image.shape[0]} but the frames before it are "
+                                 f"{w0}x{h0}: every frame must have the same size")
             if buf and self.cfg.propagate:
                 t0 = time.perf_counter()
                 a = buf[-1]
@@ -124,7 +130,7 @@ class Propagator:
                 out = self._emit(buf, nxt - first, prev_out, prev_hole)
                 prev_out, prev_hole = out, buf[nxt - first].hole
                 nxt += 1
-                while nxt - first > win:
+                while nxt - first > max(win, 1):  # the previous frame stays for its flow
                     buf.popleft()
                     first += 1
                 yield out
@@ -202,14 +208,12 @@ class Propagator:
         vp, dp = self._trace(buf, t, xy, -1)
         vals = np.zeros((n, 3), np.float32)
         done = np.zeros(n, bool)
-        both = (df > 0) & (dp > 0)
         wf = np.where(df > 0, 1.0 / np.maximum(df, 1), 0.0).astype(np.float32)
         wp = np.where(dp > 0, 1.0 / np.maximum(dp, 1), 0.0).astype(np.float32)
         seen = (df > 0) | (dp > 0)
         vals[seen] = ((vf * wf[:, None] + vp * wp[:, None])[seen] / (wf + wp)[seen, None])
         done |= seen
         st.seen += int(seen.sum())
-        del both
         if prev_out is not None:
             carried = self._carry(rec, prev_out, prev_hole, xy)
             if carried is not None:
@@ -217,15 +221,19 @@ class Propagator:
                 future_only = (df > 0) & (dp == 0)  # seen ahead only: ease from the carried value
                 a = ((int(self.cfg.window) + 1 - df[future_only]) / (int(self.cfg.window) + 1)).astype(np.float32)
                 vals[future_only] = a[:, None] * vals[future_only] + (1 - a[:, None]) * cval[future_only]
-                vals[~done] = cval[~done]
+                take = ~done
+                vals[take] = cval[take]
                 if exact:
-                    st.reused += int((~done).sum())
+                    st.reused += int(take.sum())
                 else:
-                    st.carried += int((~done).sum())
-                done[:] = True
+                    st.carried += int(take.sum())
+                done |= take
         st.add("propagate", t0)
         out = rec.image.copy()
         out[ys[done], xs[done]] = np.clip(np.rint(vals[done]), 0, 255).astype(np.uint8)
+        src = np.zeros(rec.hole.shape, np.uint8)  # 1 seen, 2 carried, 3 model (for inspection)
+        src[ys, xs] = np.where(seen, 1, np.where(done, 2, 3))
+        self.last_sources = src
         if not done.all():
             rest = np.zeros_like(rec.hole)
             rest[ys[~done], xs[~done]] = True
