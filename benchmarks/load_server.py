@@ -12,9 +12,16 @@ small pieces over ``--slow-seconds`` (and must still get their 200), ``--stuck-c
 their headers and then nothing until the end. The report counts the burst requests answered while the slow
 clients were still sending: a server that one slow client could block would answer none.
 
+Stalled uploads: ``--stalled-clients`` connections send a complete multipart request head (``Content-Length:
+100000`` and the first part's header) before the burst and then nothing. They must hold no place in the
+server's fill queue (every burst request is answered, none with 503) and each must get 408 once the server's
+``--body-timeout`` has passed; the report says how many did.
+
     python benchmarks/load_server.py                      # 200 requests, 256x256, bundled default model
     python benchmarks/load_server.py --model telea --size 128 --json out/load.json
     python benchmarks/load_server.py --slow-clients 4 --slow-seconds 20 --stuck-clients 8
+    python benchmarks/load_server.py --model telea --size 128 --requests 50 --bad-every 0 \
+        --stalled-clients 256 --body-timeout 10            # 256 stalled uploads + 50 good requests
 
 The good requests are scikit-image's astronaut (resized to ``--size``) with generated free-form masks
 (``inpaintkit.masks.MaskGenerator``, "medium"); the bad ones are, in turn: not an image (415), a mask of
@@ -184,6 +191,39 @@ def stall(port: int, stop: threading.Event, timeout: float) -> None:
         pass
 
 
+STALLED_HEAD = (b"POST /api/inpaint HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                b"Content-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"image\"; "
+                b"filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n")
+
+
+def open_stalled(port: int, n: int, timeout: float) -> list[socket.socket]:
+    """``n`` connections that each send a request head and the first part header, then stall."""
+    out = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        s.sendall(STALLED_HEAD)
+        out.append(s)
+    return out
+
+
+def stalled_statuses(socks: list[socket.socket], timeout: float) -> list[int]:
+    """The status each stalled connection got (0: none before ``timeout`` s); closes them all."""
+    deadline = time.monotonic() + timeout
+    out = []
+    for s in socks:
+        data = b""
+        try:
+            s.settimeout(max(0.1, deadline - time.monotonic()))
+            while not data.endswith(b"}") and (chunk := s.recv(65536)):
+                data += chunk
+        except OSError:
+            pass
+        finally:
+            s.close()
+        out.append(int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0)
+    return out
+
+
 def run_burst(port: int, reqs: list[dict], concurrency: int, timeout: float, slow: list[dict] = (),
               slow_seconds: float = 5.0, stuck: int = 0) -> tuple[list[dict], list[dict], float]:
     """Send ``reqs`` at once from ``concurrency`` threads while ``slow`` requests trickle in and ``stuck``
@@ -233,14 +273,19 @@ def main(argv=None) -> int:
     ap.add_argument("--slow-clients", type=int, default=2, help="clients that send a good request's body slowly")
     ap.add_argument("--slow-seconds", type=float, default=10.0, help="how long each slow client takes to send its body")
     ap.add_argument("--stuck-clients", type=int, default=2, help="clients that send half their headers and stall")
+    ap.add_argument("--stalled-clients", type=int, default=0, help="clients that send a whole request head, then stall")
+    ap.add_argument("--body-timeout", type=float, default=60.0, help="the server's --body-timeout (seconds)")
     args = ap.parse_args(argv)
     if args.requests < 1 or args.concurrency < 1 or args.size < 16:
         ap.error("--requests and --concurrency must be >= 1, --size >= 16")
+    if not 0 <= args.stalled_clients <= 512 or not 0 < args.body_timeout <= 120:
+        ap.error("--stalled-clients must be in 0..512 and --body-timeout in (0, 120] (a bounded run)")
 
     reqs = make_requests(args.requests, args.size, args.bad_every)
     port = free_port()
     cmd = [sys.executable, "-m", "inpaintkit", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--max-concurrency", str(args.max_concurrency)] + (["--model", args.model] if args.model else [])
+           "--max-concurrency", str(args.max_concurrency), "--body-timeout", str(args.body_timeout)]
+    cmd += ["--model", args.model] if args.model else []
     log = open(os.devnull, "w")  # access logs of 200 requests are noise here
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -250,8 +295,13 @@ def main(argv=None) -> int:
               f"{rss_ready / 2**20:.0f} MB resident when ready; sending {len(reqs)} requests "
               f"({sum(r['kind'] != 'good' for r in reqs)} bad) from {args.concurrency} threads", flush=True)
         slow = [dict(r, kind="slow") for r in make_requests(args.slow_clients, args.size, 0)]
+        stalled = open_stalled(port, args.stalled_clients, args.timeout)
+        t_stalled = time.monotonic()
         results, slow_results, wall = run_burst(port, reqs, args.concurrency, args.timeout, slow,
                                                 args.slow_seconds, args.stuck_clients)
+        rss_burst = proc_status(proc.pid, "VmRSS")
+        burst_within_timeout = time.monotonic() - t_stalled < args.body_timeout
+        stalled_codes = stalled_statuses(stalled, args.body_timeout + 15)
         peak = proc_status(proc.pid, "VmHWM")
         alive = proc.poll() is None
     finally:
@@ -280,7 +330,10 @@ def main(argv=None) -> int:
         "requests": len(results), "size": args.size, "model": health["model"], "wall_s": wall,
         "fills_per_s": len(good) / wall, "status_codes": codes, "server_errors_5xx": server_errors,
         "unexpected": len(unexpected), "latency_good": percentiles(good), "latency_bad": percentiles(bad),
-        "server_rss_ready_mb": rss_ready / 2**20, "server_peak_rss_mb": peak / 2**20, "server_alive": alive,
+        "server_rss_ready_mb": rss_ready / 2**20, "server_rss_after_burst_mb": rss_burst / 2**20,
+        "server_peak_rss_mb": peak / 2**20, "server_alive": alive,
+        "stalled_clients": len(stalled_codes), "stalled_statuses": {str(c): stalled_codes.count(c) for c in set(stalled_codes)},
+        "burst_done_while_stalled": burst_within_timeout,
     }
     lg, lb = report["latency_good"], report["latency_bad"]
     print(f"status codes: {codes}; 5xx: {server_errors}; unexpected: {len(unexpected)}; server alive: {alive}")
@@ -295,6 +348,11 @@ def main(argv=None) -> int:
     if slow_results:
         print(f"slow clients: statuses {report['slow_statuses']}, {while_slow} burst requests answered while they "
               f"were still sending; {args.stuck_clients} stuck clients")
+    if stalled_codes:
+        print(f"stalled uploads: {len(stalled_codes)}, answered {report['stalled_statuses']} "
+              f"(408 = body timeout); the burst finished {'before' if burst_within_timeout else 'after'} their "
+              f"{args.body_timeout:g} s timeout; server RSS after the burst {rss_burst / 2**20:.0f} MB")
+    stalled_bad = [c for c in stalled_codes if c != 408]
     for r in (unexpected + slow_failed)[:5]:
         print(f"  unexpected: {r['kind']}: got {r['status']}, expected {r['expect']}: {r['error']}")
     if args.json:
@@ -302,7 +360,8 @@ def main(argv=None) -> int:
         args.json.write_text(json.dumps(report, indent=2))
         print(f"wrote {args.json}")
     blocked = bool(slow_results) and first_sent is not None and while_slow == 0 and len(results) > 0
-    return 0 if server_errors == 0 and not unexpected and not slow_failed and not blocked and alive else 1
+    ok = server_errors == 0 and not unexpected and not slow_failed and not blocked and alive and not stalled_bad
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -154,7 +154,8 @@ def test_the_mutator_reaches_both_outcomes(tmp_path):
 @pytest.fixture(scope="module")
 def client() -> TestClient:
     # Telea fills in microseconds; a small pixel cap keeps every accepted upload cheap
-    return TestClient(create_app("telea", max_upload_mb=0.25, max_pixels=40_000), raise_server_exceptions=False)
+    return TestClient(create_app("telea", max_upload_mb=0.25, max_pixels=40_000), raise_server_exceptions=False,
+                      base_url="http://127.0.0.1")
 
 
 def _check_answer(r) -> None:

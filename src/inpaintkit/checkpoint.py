@@ -13,12 +13,13 @@ Every write goes through :mod:`inpaintkit.fileio` (temporary file, fsync, rename
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
+from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
@@ -31,18 +32,34 @@ class CheckpointError(ValueError):
     """A weights file that is not ours, is damaged, or does not fit the model."""
 
 
+def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """sha256 over every tensor's name, dtype, shape and bytes: written into each file's metadata (``sha256``) and
+    checked on reading, so a file changed after it was written (a flipped bit) is refused, not trained on."""
+    h = hashlib.sha256()
+    for k in sorted(tensors):
+        t = tensors[k].detach().contiguous().cpu()
+        h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy())
+    return h.hexdigest()
+
+
 def _read(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"weights file not found: {path}")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-        tensors = st_load(path.read_bytes())
+    try:  # from the bytes: the Rust reader refuses file names that are not UTF-8
+        data = path.read_bytes()
+        tensors = st_load(data)  # validates the header and every tensor's extent
+        header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])
+        meta = header.get("__metadata__") or {}
+        if not isinstance(meta, dict):
+            raise ValueError("__metadata__ is not an object")
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{path} is not a readable safetensors file ({str(e).splitlines()[0][:120]})") from None
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an inpaintkit file (its metadata has no format={FORMAT!r})")
+    if "sha256" in meta and meta["sha256"] != tensors_digest(tensors):  # files written before it have none
+        raise CheckpointError(f"{path} is damaged: its tensors do not match the checksum written with them")
     return tensors, meta
 
 
@@ -56,7 +73,8 @@ def save_model(net, path: str | os.PathLike, name: str, extra: dict | None = Non
     tensors = {k: v.detach().contiguous().cpu() for k, v in net.state_dict().items()}
     if dtype is not None:
         tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in tensors.items()}
-    atomic_write_bytes(path, st_save(tensors, metadata={"format": FORMAT, "kind": "model", "info": json.dumps(info)}))
+    meta = {"format": FORMAT, "kind": "model", "info": json.dumps(info), "sha256": tensors_digest(tensors)}
+    atomic_write_bytes(path, st_save(tensors, metadata=meta))
     atomic_write_text(path.with_suffix(".json"), json.dumps(info, indent=2) + "\n")
 
 
@@ -81,7 +99,8 @@ def _meta_json(meta: dict, key: str, path) -> dict:
 
 def load_model(path: str | os.PathLike):
     """Build the generator a model file describes and load its weights (eval mode)."""
-    from inpaintkit.models.registry import UnknownModelError, create_model
+    from inpaintkit.models.configs import check_config, param_shapes
+    from inpaintkit.models.registry import UnknownModelError, create_model, model_kind
 
     tensors, meta = _read(path)
     if meta.get("kind") == "train-state":  # a training checkpoint: take the EMA generator
@@ -96,25 +115,48 @@ def load_model(path: str | os.PathLike):
     if not isinstance(name, str) or not isinstance(config, dict):
         raise CheckpointError(f"{path}: damaged metadata (model name {name!r}, config of type {type(config).__name__})")
     try:
-        net = create_model(name, **config)
-    except (UnknownModelError, TypeError, ValueError) as e:
+        kind = model_kind(name)
+    except UnknownModelError as e:
         raise CheckpointError(f"{path}: cannot build model {name!r} from its config ({e})") from None
-    if not isinstance(net, torch.nn.Module):
-        raise CheckpointError(f"{path}: model {name!r} is not a network, so it has no weights to load")
+    if kind != "network":
+        raise CheckpointError(f"{path}: model {name!r} is a {kind} model, not a network, so it has no weights to load")
+    try:  # the config is data from the file: bounded, and fitted to the tensors, before anything is allocated
+        check_config(name, config)
+    except ValueError as e:
+        raise CheckpointError(f"{path}: refused before building {name!r}: {e}") from None
+    try:
+        shapes = param_shapes(name, config)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{path}: cannot build model {name!r} from its config ({str(e).splitlines()[0][:160]})") from None
+    check_fit(shapes, tensors, path)
+    net = create_model(name, **config)
     load_weights(net, tensors, path)
     return net.eval()
 
 
-def load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor], source="weights") -> None:
-    """``load_state_dict`` with one clear line when names or shapes do not fit."""
-    own = net.state_dict()
-    missing = sorted(set(own) - set(tensors))
-    extra = sorted(set(tensors) - set(own))
-    bad = [k for k in own if k in tensors and tuple(own[k].shape) != tuple(tensors[k].shape)]
+def check_fit(shapes: dict[str, tuple], tensors: dict[str, torch.Tensor], source="weights") -> None:
+    """One clear line when the tensors' names or shapes are not ``shapes``, or any of them is NaN or infinite."""
+    missing = sorted(set(shapes) - set(tensors))
+    extra = sorted(set(tensors) - set(shapes))
+    bad = [k for k in shapes if k in tensors and tuple(shapes[k]) != tuple(tensors[k].shape)]
     if missing or extra or bad:
         what = [f"missing {missing[:3]}"] * bool(missing) + [f"unexpected {extra[:3]}"] * bool(extra) + [
             f"shape mismatch {bad[:3]}"] * bool(bad)
         raise CheckpointError(f"{source} does not fit this model: {'; '.join(what)}")
+    check_finite(tensors, source)
+
+
+def check_finite(tensors: dict[str, torch.Tensor], source="weights") -> None:
+    """CheckpointError naming the first floating-point tensor that holds NaN or infinity (a diverged or damaged
+    model would otherwise fill black, or train on as NaN)."""
+    for k, v in tensors.items():
+        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            raise CheckpointError(f"{source}: tensor {k!r} holds NaN or infinite values (a diverged or damaged file)")
+
+
+def load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor], source="weights") -> None:
+    """``load_state_dict`` with one clear line when names or shapes do not fit, or a value is not finite."""
+    check_fit({k: tuple(v.shape) for k, v in net.state_dict().items()}, tensors, source)
     net.load_state_dict(tensors)
 
 
@@ -150,6 +192,7 @@ def save_state(path, *, config: dict, step: int, modules: dict, optimizers: dict
     for name, opt in optimizers.items():
         _flatten_optimizer(name, opt, tensors, meta)
     tensors["rng/torch"] = torch.get_rng_state()
+    meta["sha256"] = tensors_digest(tensors)
     atomic_write_bytes(path, st_save(tensors, metadata=meta))
 
 
@@ -161,6 +204,7 @@ def load_state(path, *, modules: dict, optimizers: dict) -> tuple[int, dict, dic
     config, extra = _meta_json(meta, "config", path), _meta_json({"extra": "{}", **meta}, "extra", path)
     if not str(meta.get("step", "")).isdigit() or "rng/torch" not in tensors:
         raise CheckpointError(f"{path}: damaged training checkpoint (no step or no RNG state)")
+    check_finite(tensors, path)  # optimizer state included: a NaN there would make the resumed run NaN
     for name, m in modules.items():
         sub = {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + "/")}
         load_weights(m, sub, f"{path} [{name}]")

@@ -13,9 +13,17 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image inpainting: train, evaluate and apply models.")
 
 
+def printable(text: str) -> str:
+    """``text`` with the bytes of a file name that is not valid UTF-8 shown as ``\\xff`` escapes."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that no file name decodes to
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def fail(message: str) -> "typer.Exit":
     """Print ``error: message`` to stderr and return an Exit(2) to raise."""
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(printable(f"error: {message}"), err=True)
     return typer.Exit(code=2)
 
 
@@ -227,6 +235,8 @@ def serve_cmd(
     max_upload_mb: float = typer.Option(100.0, "--max-upload-mb", help="Largest request (image + mask) in MB."),
     max_pixels: int = typer.Option(25_000_000, "--max-pixels", help="Largest image in pixels (width x height)."),
     max_concurrency: int = typer.Option(1, "--max-concurrency", help="Fills that run at the same time."),
+    body_timeout: float = typer.Option(60.0, "--body-timeout", help="Seconds a request's upload may take (408 after)."),
+    allow_host: Optional[List[str]] = typer.Option(None, "--allow-host", help="Also answer this Host name (repeatable; '*' = any). Default: loopback names and --host."),
 ) -> None:
     """Serve the web page (paint a hole, Fill, compare, download) and its API at http://HOST:PORT/."""
     from pydantic import ValidationError
@@ -235,10 +245,12 @@ def serve_cmd(
 
     try:
         settings = ServerSettings(host=host, port=port, model=model, max_upload_mb=max_upload_mb,
-                                  max_pixels=max_pixels, max_concurrency=max_concurrency)
+                                  max_pixels=max_pixels, max_concurrency=max_concurrency,
+                                  body_timeout_s=body_timeout, allowed_hosts=allow_host or None)
     except ValidationError as e:
         err = e.errors()[0]
-        raise fail(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}")
+        option = {"body_timeout_s": "body-timeout", "allowed_hosts": "allow-host"}.get(str(err["loc"][0]))
+        raise fail(f"--{option or str(err['loc'][0]).replace('_', '-')}: {err['msg']}")
     from inpaintkit.checkpoint import CheckpointError
     from inpaintkit.inference import InpaintError
     from inpaintkit.server.app import bind, create_app, run
@@ -249,7 +261,8 @@ def serve_cmd(
         raise fail(f"cannot listen on {host}:{port}: {e.strerror or e}")
     try:
         web = create_app(settings.model, max_upload_mb=settings.max_upload_mb, max_pixels=settings.max_pixels,
-                         max_concurrency=settings.max_concurrency)
+                         max_concurrency=settings.max_concurrency, body_timeout_s=settings.body_timeout_s,
+                         allowed_hosts=settings.hosts)
     except (KeyError, CheckpointError, InpaintError, OSError) as e:
         sock.close()
         raise fail(_message(e))
@@ -290,7 +303,10 @@ def fill_cmd(
 
     Exit code: 0 done (a rerun skips existing outputs), 1 some photos of a folder failed (listed; the rest written), 2 usage error.
     """
-    from inpaintkit.inference import fill_file, fill_folder, load_filler, output_format
+    import warnings
+
+    from inpaintkit.inference import (InpaintError, LossyOutputWarning, check_threads, fill_file, fill_folder,
+                                      load_filler, output_format)
 
     errors = _fill_errors()
     if backend not in ("torch", "bf16", "onnx"):
@@ -298,8 +314,10 @@ def fill_cmd(
     if working_size < 8:
         raise fail("--working-size must be at least 8")
     if threads is not None:
-        if threads < 1:
-            raise fail("--threads must be at least 1")
+        try:
+            check_threads(threads)
+        except InpaintError as e:
+            raise fail(f"--{e}")
         import torch
 
         torch.set_num_threads(threads)
@@ -311,7 +329,7 @@ def fill_cmd(
             filler = load_filler(model, backend, threads)
             report = fill_folder(image, mask, out, filler, overwrite=overwrite, working_size=working_size,
                                  progress=not quiet)
-            typer.echo(report.summary(out))
+            typer.echo(printable(report.summary(out)))
             if report.failed:
                 raise typer.Exit(code=1)
             return
@@ -328,13 +346,19 @@ def fill_cmd(
         if target.exists() and not overwrite:
             raise fail(f"'{target}' exists; add --overwrite to replace it")
         filler = load_filler(model, backend, threads)
-        if not fill_file(image, mask, target, filler, working_size=working_size):
-            typer.echo(f"warning: mask '{mask}' has no hole pixels; wrote the image unchanged", err=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LossyOutputWarning)
+            filled = fill_file(image, mask, target, filler, working_size=working_size)
+        for w in caught:
+            if issubclass(w.category, LossyOutputWarning):
+                typer.echo(printable(f"warning: {w.message}"), err=True)
+        if not filled:
+            typer.echo(printable(f"warning: mask '{mask}' has no hole pixels; wrote the image unchanged"), err=True)
     except errors as e:
         raise fail(_message(e))
     except OSError as e:  # the file system refused (a full disk, no permission, ...)
         raise fail(_message(e))
-    typer.echo(f"wrote {target}")
+    typer.echo(printable(f"wrote {target}"))
 
 
 @app.command("export")
@@ -356,7 +380,7 @@ def export_cmd(
     except _fill_errors() as e:
         raise fail(_message(e))
     size_mb = out.stat().st_size / 1e6
-    typer.echo(f"wrote {out} ({size_mb:.1f} MB, opset {opset}); onnxruntime vs PyTorch max |diff| = {info['max_abs_diff']:.1e}")
+    typer.echo(printable(f"wrote {out}") + f" ({size_mb:.1f} MB, opset {opset}); onnxruntime vs PyTorch max |diff| = {info['max_abs_diff']:.1e}")
 
 
 @app.command("bench")

@@ -21,6 +21,7 @@ config, and reuses that file afterwards; an ``.onnx`` path is used as is.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import warnings
@@ -80,19 +81,20 @@ def export_onnx(model, path, opset: int = OPSET, sample_size: int = 128, verify:
     path = Path(path)
     with atomic_path(path) as tmp:
         dyn = {0: "batch", 2: "height", 3: "width"}
+        graph = io.BytesIO()  # exported to memory: the C++ exporter is never given a file name (any bytes allowed)
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the legacy exporter's deprecation and tracer warnings
-            torch.onnx.export(net, (masked, mask), tmp, dynamo=False, opset_version=opset,
+            torch.onnx.export(net, (masked, mask), graph, dynamo=False, opset_version=opset,
                               input_names=list(INPUTS), output_names=[OUTPUT],
                               dynamic_axes={INPUTS[0]: dyn, INPUTS[1]: dyn, OUTPUT: dyn})
-        proto = onnx.load(tmp)
+        proto = onnx.load_from_string(graph.getvalue())
         meta = {"inpaintkit.model": type(net).__name__, "inpaintkit.multiple": str(multiple),
                 "inpaintkit.config": json.dumps(getattr(net, "config", {}))}
         for k, v in meta.items():
             entry = proto.metadata_props.add()
             entry.key, entry.value = k, v
         onnx.checker.check_model(proto)
-        onnx.save(proto, tmp)
+        Path(tmp).write_bytes(proto.SerializeToString())
         diff = parity(net, tmp, (64, 96)) if verify else None
         if diff is not None and diff > 1e-4:
             raise ExportError(f"exported graph differs from PyTorch by {diff:.2e} (> 1e-4)")
@@ -128,27 +130,50 @@ class OnnxInpainter:
         opts.log_severity_level = 3
         opts.intra_op_num_threads = int(threads or torch.get_num_threads())
         try:
-            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            # from the bytes: onnxruntime is not given a file name (one that is not UTF-8 makes it fail)
+            self.session = ort.InferenceSession(path.read_bytes(), opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
             raise ExportError(f"cannot load ONNX file {path}: {str(e).splitlines()[0][:160]}") from None
         names = [i.name for i in self.session.get_inputs()]
         if names != list(INPUTS):
             raise ExportError(f"{path} is not an inpaintkit export (inputs {names}, expected {list(INPUTS)})")
+        _check_graph(self.session, path)
         meta = self.session.get_modelmeta().custom_metadata_map
-        self.multiple = int(meta.get("inpaintkit.multiple", 8))
+        raw = meta.get("inpaintkit.multiple", "8")
+        self.multiple = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 0
+        if not 1 <= self.multiple <= 256:
+            raise ExportError(f"{path}: metadata inpaintkit.multiple must be a whole number from 1 to 256, got {raw[:40]!r}")
         self.name = meta.get("inpaintkit.model", path.stem)
         self.path = path
 
     def predict(self, masked: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Raw forward: masked [B,3,H,W], mask [B,1,H,W] (padded) -> pred [B,3,H,W]."""
         feed = {INPUTS[0]: masked.float().contiguous().numpy(), INPUTS[1]: mask.float().contiguous().numpy()}
-        return torch.from_numpy(self.session.run(None, feed)[0])
+        out = self.session.run(None, feed)[0]
+        want = (masked.shape[0], 3, *masked.shape[2:])
+        if not isinstance(out, np.ndarray) or out.shape != want or not np.issubdtype(out.dtype, np.floating):
+            got = f"{getattr(out, 'dtype', type(out).__name__)} {list(getattr(out, 'shape', []))}"
+            raise ExportError(f"{self.path}: the graph returned {got} for an input of {list(masked.shape)}; "
+                              f"an inpainting graph returns float [B,3,H,W] = {list(want)}")
+        return torch.from_numpy(out)
 
     def fill(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return run_contract(self.predict, image, mask, self.multiple)
 
     def __repr__(self) -> str:
         return f"OnnxInpainter({str(self.path)!r})"
+
+
+def _check_graph(session, path) -> None:
+    """The graph's declared inputs and first output have the contract's ranks and channels (a dimension may be
+    symbolic): masked [B,3,H,W], mask [B,1,H,W] -> pred [B,3,H,W]; else ExportError."""
+    ins, outs = session.get_inputs(), session.get_outputs()
+    for arg, channels in ((ins[0], 3), (ins[1], 1), *(((outs[0], 3),) if outs else ())):
+        shape = list(arg.shape or [])
+        if len(shape) != 4 or (isinstance(shape[1], int) and shape[1] != channels):
+            raise ExportError(f"{path}: {arg.name!r} is {shape}, expected [B,{channels},H,W] (not an inpainting graph)")
+    if not outs:
+        raise ExportError(f"{path}: the graph has no output")
 
 
 def cache_dir() -> Path:

@@ -31,6 +31,59 @@ class ImageReadError(ValueError):
     """An image or mask file that cannot be read; the message is one line naming the file."""
 
 
+# The formats read from files: the documented ones (MPO is the multi-picture JPEG many cameras write). Pillow
+# hands a file to the first of its ~40 plugins that claims it (EPS runs Ghostscript on it); only these are asked.
+FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "BMP", "TIFF")
+FORMATS_TEXT = "PNG, JPEG, WebP, BMP or TIFF"
+
+
+class UnsupportedFormatError(UnidentifiedImageError):
+    """A file that none of :data:`FORMATS` reads; ``format`` names the one it looks like (or is None)."""
+
+    def __init__(self, fmt: Optional[str]):
+        self.format = fmt
+        super().__init__(f"unsupported format {fmt} (use {FORMATS_TEXT})" if fmt
+                         else "not an image (unknown or unsupported format)")
+
+
+# formats named in the error when their signature matches (those with a distinctive one; a TGA or PCX header is
+# too weak a signature to name the format from)
+_NAMED = ("EPS", "PPM", "GIF", "ICO", "DDS", "SGI", "QOI", "JPEG2000", "ICNS", "AVIF", "PSD", "XBM", "XPM", "FITS")
+
+
+def _sniff(prefix: bytes) -> Optional[str]:
+    """The format a signature test names for ``prefix`` (only the tests run: no plugin opens the file)."""
+    Image.init()
+    for fmt in _NAMED:
+        accept = Image.OPEN.get(fmt, (None, None))[1]
+        try:
+            if accept is not None and accept(prefix):
+                return fmt
+        except Exception:  # noqa: BLE001 - a signature test that fails on odd bytes claims nothing
+            continue
+    return None
+
+
+def open_image(fp) -> Image.Image:
+    """``Image.open`` for untrusted data (a path or a binary file): only the plugins of :data:`FORMATS` see it.
+
+    Raises :class:`UnsupportedFormatError` (an ``UnidentifiedImageError``) for anything else, naming the format
+    it looks like (EPS, PPM, ICO, ...) when a signature says so.
+    """
+    Image.init()  # registers every plugin (importing one runs nothing on data); only FORMATS are asked below
+    try:
+        return Image.open(fp, formats=[f for f in FORMATS if f in Image.OPEN])
+    except UnidentifiedImageError:
+        if isinstance(fp, (str, Path)):
+            with open(fp, "rb") as f:
+                prefix = f.read(64)
+        else:
+            fp.seek(0)
+            prefix = fp.read(64)
+            fp.seek(0)
+        raise UnsupportedFormatError(_sniff(prefix)) from None
+
+
 def _fail(path, why: str) -> ImageReadError:
     return ImageReadError(f"cannot read image '{path}': {why}")
 
@@ -48,15 +101,15 @@ def _open(path) -> Image.Image:
         with warnings.catch_warnings():
             # Pillow warns between MAX_IMAGE_PIXELS and twice it; treat that as the refusal it announces.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(p) as im:
+            with open_image(p) as im:
                 im.load()
                 im = ImageOps.exif_transpose(im)  # returns a copy, or the same image when no EXIF orientation
                 im.load()
                 return im
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _fail(path, f"too many pixels (over Pillow's decompression-bomb limit of {Image.MAX_IMAGE_PIXELS})") from None
-    except UnidentifiedImageError:
-        raise _fail(path, "not an image (unknown or unsupported format)") from None
+    except UnidentifiedImageError as e:
+        raise _fail(path, str(e) if isinstance(e, UnsupportedFormatError) else "not an image (unknown or unsupported format)") from None
     except OSError as e:  # truncated / corrupt data
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         if "truncated" in msg.lower():
@@ -78,6 +131,29 @@ def _high_bit_to_uint8(a: np.ndarray, sixteen_bit: bool) -> np.ndarray:
     return np.clip(a, 0, 255).astype(np.uint8)
 
 
+def convert(im: Image.Image, mode: str) -> Image.Image:
+    """``im.convert(mode)``, through RGB when Pillow has no direct conversion (LAB -> L); ValueError naming the
+    modes when there is none at all."""
+    try:
+        return im.convert(mode)
+    except ValueError:
+        pass
+    try:
+        return im.convert("RGB").convert(mode)
+    except ValueError:
+        raise ValueError(f"image mode {im.mode} is not supported (cannot convert it to {mode})") from None
+
+
+def _decoded(path, reader, im: Image.Image):
+    """``reader(im)`` with a mode that cannot be converted as one ImageReadError line naming the file."""
+    try:
+        return reader(im)
+    except ImageReadError:
+        raise
+    except ValueError as e:
+        raise _fail(path, str(e).splitlines()[0] if str(e) else f"image mode {im.mode} is not supported") from None
+
+
 def _to_rgb(im: Image.Image) -> np.ndarray:
     """Any Pillow image to uint8 [H,W,3] RGB (alpha dropped, 16-bit scaled down, palette/CMYK converted)."""
     if im.mode.startswith("I") or im.mode == "F":  # 16/32-bit grayscale
@@ -86,7 +162,7 @@ def _to_rgb(im: Image.Image) -> np.ndarray:
     if im.mode == "P" and "transparency" in im.info:
         im = im.convert("RGBA")
     if im.mode != "RGB":
-        im = im.convert("RGB")
+        im = convert(im, "RGB")
     return np.ascontiguousarray(np.asarray(im, dtype=np.uint8))
 
 
@@ -97,7 +173,7 @@ def read_image(path) -> np.ndarray:
     CMYK images are converted, 16-bit data is scaled to 8 bits. Files over Pillow's decompression-bomb limit
     (``PIL.Image.MAX_IMAGE_PIXELS``), empty, truncated or non-image files raise :class:`ImageReadError`.
     """
-    return _to_rgb(_open(path))
+    return _decoded(path, _to_rgb, _open(path))
 
 
 def _mask_plane(im: Image.Image) -> np.ndarray:
@@ -112,7 +188,7 @@ def _mask_plane(im: Image.Image) -> np.ndarray:
     if im.mode.startswith("I") or im.mode == "F":
         return _high_bit_to_uint8(np.asarray(im), im.mode.startswith("I;16"))
     if im.mode != "L":
-        im = im.convert("L")  # ITU-R 601 luma; a black/white mask stays 0/255
+        im = convert(im, "L")  # ITU-R 601 luma; a black/white mask stays 0/255 (LAB, HSV: through RGB)
     return np.asarray(im, dtype=np.uint8)
 
 
@@ -127,7 +203,7 @@ def read_mask(path, size: Optional[Tuple[int, int]] = None) -> np.ndarray:
     With ``size=(h, w)`` the plane is resized with ``cv2.INTER_NEAREST`` *before* thresholding, exactly the
     protocol (source pixel ``floor(i * 512 / 128)`` for 512 -> 128).
     """
-    plane = _mask_plane(_open(path))
+    plane = _decoded(path, _mask_plane, _open(path))
     if size is not None:
         h, w = _check_hw(size)
         if plane.shape != (h, w):

@@ -54,7 +54,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from inpaintkit.images import ImageReadError, _mask_plane, _open, read_mask
+from inpaintkit.images import ImageReadError, _mask_plane, _open, convert, open_image, read_mask
 
 BACKENDS = ("torch", "bf16", "onnx")  # PyTorch eager fp32, PyTorch eager under bfloat16 autocast, onnxruntime
 WORKING_SIZE = 512  # longest side of what the network is given (it was trained at 128², runs at any multiple of 8)
@@ -76,7 +76,24 @@ class EmptyMaskWarning(UserWarning):
     """The mask has no hole pixel: the image is returned unchanged."""
 
 
+class LossyOutputWarning(UserWarning):
+    """The output format cannot hold all of the image (its alpha channel, or its 16 bits): that part is dropped."""
+
+
 # --- models ---------------------------------------------------------------------------------------
+
+
+def max_threads() -> int:
+    """The most CPU threads a model may be given: 4 per CPU (far more makes OpenMP fail to start them and crash)."""
+    return 4 * (os.cpu_count() or 1)
+
+
+def check_threads(threads) -> int:
+    """``threads`` as an int in 1 .. :func:`max_threads`, else :class:`InpaintError` (one line)."""
+    limit = max_threads()
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or not 1 <= threads <= limit:
+        raise InpaintError(f"threads must be a whole number from 1 to {limit} (4 per CPU), got {threads!r}")
+    return int(threads)
 
 
 def load_filler(model=None, backend: str = "torch", threads: Optional[int] = None):
@@ -91,6 +108,8 @@ def load_filler(model=None, backend: str = "torch", threads: Optional[int] = Non
     """
     if backend not in BACKENDS:
         raise InpaintError(f"unknown backend {backend!r}; use {', '.join(map(repr, BACKENDS))}")
+    if threads is not None:
+        threads = check_threads(threads)
     if hasattr(model, "fill"):
         if backend == "onnx" and isinstance(model, torch.nn.Module):
             from inpaintkit.export import onnx_filler
@@ -364,7 +383,10 @@ def _from_pil(im: Image.Image) -> tuple[np.ndarray, str]:
         return np.asarray(im).astype(np.uint16), "I;16"
     if mode == "I":
         a = np.asarray(im)
-        return np.clip(a, 0, 65535).astype(np.uint16), "I;16"
+        if a.size and (int(a.min()) < 0 or int(a.max()) > 65535):  # clipping would change them without a word
+            raise InpaintError(f"32-bit integer pixels ({int(a.min())}..{int(a.max())}) do not fit 16 bits; "
+                               "give a 16-bit image")
+        return a.astype(np.uint16), "I;16"
     if mode == "1":
         return np.asarray(im.convert("L")).copy(), "L"
     if mode in ("La",):
@@ -372,8 +394,9 @@ def _from_pil(im: Image.Image) -> tuple[np.ndarray, str]:
     if mode in ("RGBa", "PA") or (mode == "P" and "transparency" in im.info):
         return np.asarray(im.convert("RGBA")).copy(), "RGBA"
     if mode == "F":
-        raise InpaintError("32-bit float PIL images are not supported; pass a float numpy array in [0, 1]")
-    return np.asarray(im.convert("RGB")).copy(), "RGB"
+        raise InpaintError("32-bit float images are not supported; give an 8- or 16-bit image "
+                           "(or, in Python, a float numpy array in [0, 1])")
+    return np.asarray(convert(im, "RGB")).copy(), "RGB"
 
 
 def _to_pil(arr: np.ndarray, mode: str, like: Image.Image) -> Image.Image:
@@ -438,7 +461,7 @@ def _orient(a: np.ndarray, orientation: int) -> np.ndarray:
 def _sixteen_bit_colour(path) -> tuple[bool, int]:
     """(is the file 16-bit RGB(A), its EXIF orientation) — Pillow decodes those to 8 bits, OpenCV does not."""
     try:
-        with Image.open(path) as im:
+        with open_image(path) as im:
             if im.mode not in ("RGB", "RGBA") or not im.tile:
                 return False, 1
             args = im.tile[0].args
@@ -459,14 +482,15 @@ def read_picture(path) -> Picture:
     fmt, icc = im.format, im.info.get("icc_profile")
     is16, orientation = _sixteen_bit_colour(path)
     if is16:
-        a = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        # from the bytes: OpenCV's own file functions crash (SIGSEGV) on a name that is not valid UTF-8
+        a = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_UNCHANGED)
         if a is not None and a.dtype == np.uint16 and a.ndim == 3 and a.shape[2] in (3, 4):
             code = cv2.COLOR_BGR2RGB if a.shape[2] == 3 else cv2.COLOR_BGRA2RGBA
             return Picture(_orient(cv2.cvtColor(a, code), orientation), fmt, icc)
     try:
         arr, _ = _from_pil(im)
-    except InpaintError as e:
-        raise ImageReadError(f"cannot read image '{path}': {e}") from None
+    except ValueError as e:  # InpaintError, or a mode Pillow cannot convert
+        raise ImageReadError(f"cannot read image '{path}': {str(e).splitlines()[0]}") from None
     return Picture(arr, fmt, icc)
 
 
@@ -531,7 +555,7 @@ def fill_file(image_path, mask_path, out_path, model=None, backend: str = "torch
 
     Errors: :class:`~inpaintkit.images.ImageReadError` (unreadable file) or :class:`InpaintError`.
     """
-    output_format(out_path)  # fail before the work on a bad suffix
+    fmt = output_format(out_path)  # fail before the work on a bad suffix
     pic = read_picture(image_path)
     hole = mask_to_bool(mask_path)
     filler = load_filler(model, backend)
@@ -539,7 +563,23 @@ def fill_file(image_path, mask_path, out_path, model=None, backend: str = "torch
         warnings.simplefilter("always", EmptyMaskWarning)
         out = fill_array(filler, pic.pixels, hole, working_size, max_pixels)
     write_picture(out_path, out, pic)
+    lost = lossy_note(pic.pixels, fmt)
+    if lost:
+        warnings.warn(f"'{out_path}': {lost}", LossyOutputWarning, stacklevel=2)
     return not any(issubclass(w.category, EmptyMaskWarning) for w in caught)
+
+
+def lossy_note(pixels: np.ndarray, fmt: str) -> str:
+    """What writing ``pixels`` as ``fmt`` loses, in words ("" when nothing): alpha, or bits beyond 8."""
+    lost = []
+    if pixels.ndim == 3 and pixels.shape[2] in (2, 4) and fmt not in _ALPHA_FORMATS:
+        lost.append(f"{fmt} has no alpha channel, so the transparency is dropped")
+    if pixels.dtype == np.uint16 and fmt not in _SIXTEEN_BIT_FORMATS:
+        lost.append(f"{fmt} holds 8 bits, so the 16-bit image is reduced to 8 bits")
+    if not lost:
+        return ""
+    keep = "PNG or TIFF" if pixels.dtype == np.uint16 or fmt == "WEBP" else "PNG, TIFF or WebP"
+    return f"{'; '.join(lost)} (write {keep} to keep it)"
 
 
 # --- folders ---------------------------------------------------------------------------------------
@@ -572,17 +612,28 @@ def list_images(folder) -> list[Path]:
                   if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
 
 
+def is_mask_name(path: Path) -> bool:
+    """A file named like a mask (``photo_mask.png``): never taken for a photo."""
+    return path.stem.lower().endswith("_mask")
+
+
 def match_masks(images: list[Path], masks_dir) -> dict[Path, object]:
     """Map each image to its mask in ``masks_dir`` by file stem (``photo.jpg`` ← ``photo.png``, or else
-    ``photo_mask.png``); the value is a Path, or a str saying why there is none."""
+    ``photo_mask.png``); the value is a Path, or a str saying why there is none.
+
+    A photo is never its own mask: when ``masks_dir`` is the photos' folder, only ``photo_mask.*`` matches."""
+    masks_dir = Path(masks_dir)
     by_stem: dict[str, list[Path]] = {}
     for m in list_images(masks_dir):
         by_stem.setdefault(m.stem, []).append(m)
     out: dict[Path, object] = {}
     for img in images:
-        found = by_stem.get(img.stem) or by_stem.get(img.stem + "_mask")
+        same = img.parent.resolve() == masks_dir.resolve()
+        found = ([] if same else by_stem.get(img.stem)) or by_stem.get(img.stem + "_mask") or []
+        found = [m for m in found if m.resolve() != img.resolve()]
         if not found:
-            out[img] = f"no mask named {img.stem}.* or {img.stem}_mask.* in {masks_dir}"
+            out[img] = (f"no mask named {img.stem}_mask.* beside it (the mask folder is the photo folder)" if same
+                        else f"no mask named {img.stem}.* or {img.stem}_mask.* in {masks_dir}")
         elif len(found) > 1:
             out[img] = f"several masks match: {', '.join(p.name for p in found)}"
         else:
@@ -607,11 +658,14 @@ def fill_folder(images_dir, masks_dir, out_dir, model=None, backend: str = "torc
             raise InpaintError(f"the output folder must differ from the {what} folder ({d})")
     if out_dir.exists() and not out_dir.is_dir():
         raise InpaintError(f"output '{out_dir}' exists and is not a folder")
-    images = list_images(images_dir)
+    listed = list_images(images_dir)
+    images = [p for p in listed if not is_mask_name(p)]  # photo_mask.png is a mask, wherever it is
     if not images:
-        raise InpaintError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {images_dir}")
+        raise InpaintError(f"no images ({', '.join(IMAGE_SUFFIXES)}, not named *_mask) in {images_dir}")
     filler = load_filler(model, backend)  # load once, fail early on a bad model
     report = FolderReport()
+    if images_dir.resolve() != masks_dir.resolve():
+        report.warned += [(p.name, "named like a mask (*_mask): not filled as a photo") for p in listed if is_mask_name(p)]
     pairs = match_masks(images, masks_dir)
     for img in tqdm(images, desc="fill", unit="img", disable=not progress):
         mask = pairs[img]
@@ -624,12 +678,19 @@ def fill_folder(images_dir, masks_dir, out_dir, model=None, backend: str = "torc
             report.skipped.append((img.name, "output exists (use --overwrite)"))
             continue
         try:
-            filled = fill_file(img, mask, target, filler, working_size=working_size)
-        except (ImageReadError, InpaintError) as e:
-            report.skipped.append((img.name, str(e)))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", LossyOutputWarning)
+                filled = fill_file(img, mask, target, filler, working_size=working_size)
+        except (ImageReadError, InpaintError, OSError) as e:
+            report.skipped.append((img.name, str(e).splitlines()[0] if str(e) else type(e).__name__))
+            report.failed += 1
+            continue
+        except Exception as e:  # noqa: BLE001 - one bad file never ends the batch: it is reported with the rest
+            report.skipped.append((img.name, f"unexpected {type(e).__name__}: {(str(e).splitlines() or [''])[0][:160]}"))
             report.failed += 1
             continue
         report.filled.append(img.name)
+        report.warned += [(img.name, str(w.message)) for w in caught if issubclass(w.category, LossyOutputWarning)]
         if not filled:
             report.warned.append((img.name, f"mask {mask.name} is empty: written unchanged"))
     return report

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
+import json
 import socket
 import struct
 import threading
+import time
 import zlib
 
 import numpy as np
@@ -19,6 +22,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from inpaintkit.server import ServerSettings, create_app
+
+BASE = "http://127.0.0.1:8080"  # the server answers loopback Host names only
 
 
 def png(a: np.ndarray, mode: str | None = None) -> bytes:
@@ -49,7 +54,7 @@ def hole() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app("telea", max_upload_mb=1, max_pixels=200_000))
+    return TestClient(create_app("telea", max_upload_mb=1, max_pixels=200_000), base_url=BASE)
 
 
 def post(client, image: bytes, mask: bytes):
@@ -106,7 +111,7 @@ def test_upload_over_the_spool_size_is_read_from_disk():
     assert len(data) > 1024 * 1024  # Starlette keeps parts up to 1 MB in memory, larger ones on disk
     m = np.zeros((720, 720), np.uint8)
     m[300:340, 100:600] = 255
-    r = post(TestClient(create_app("telea")), data, png(m))
+    r = post(TestClient(create_app("telea"), base_url=BASE), data, png(m))
     assert r.status_code == 200, r.text
     out = decode(r.content)
     assert np.array_equal(out[m == 0], noise[m == 0]) and not np.array_equal(out[m > 0], noise[m > 0])
@@ -226,7 +231,7 @@ def _png_header_only(width: int, height: int) -> bytes:
 
 def test_decompression_bomb_is_refused(photo, hole):
     app = create_app("telea", max_pixels=10**9)  # even with a huge own limit, Pillow's bomb check holds
-    r = post(TestClient(app), _png_header_only(100_000, 100_000), png(hole))
+    r = post(TestClient(app, base_url=BASE), _png_header_only(100_000, 100_000), png(hole))
     assert r.status_code == 413 and "too many pixels" in detail(r)
 
 
@@ -262,7 +267,7 @@ def test_bounded_concurrency_queue_and_free_event_loop(photo, hole):
     files = lambda: {"image": ("p.png", png(photo), "image/png"), "mask": ("m.png", png(hole), "image/png")}  # noqa: E731
 
     async def scenario():
-        async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://test") as c:
+        async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=BASE) as c:
             queued = [asyncio.create_task(c.post("/api/inpaint", files=files())) for _ in range(3)]
             for _ in range(500):  # wait until the first fill is inside the model
                 if model.calls:
@@ -324,3 +329,160 @@ def test_serve_command_reports_user_errors_in_one_line():
         r = runner.invoke(app, ["serve", "--model", "telea", "--port", str(port)])
     assert r.exit_code == 2 and f"error: cannot listen on 127.0.0.1:{port}" in r.output
     assert "Traceback" not in r.output
+
+
+# --- stalled uploads (issue 13, item 1) -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def serving(app):
+    """uvicorn serving ``app`` on a free loopback port in a background thread; yields the port."""
+    import uvicorn
+
+    from inpaintkit.server import bind
+
+    sock = bind("127.0.0.1", 0)
+    srv = uvicorn.Server(uvicorn.Config(app, log_level="critical"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def _stall(port: int) -> socket.socket:
+    """A client that sends a multipart request's headers and its first part header, then nothing."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"POST /api/inpaint HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+              b"Content-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a\"\r\n\r\n")
+    return s
+
+
+def _status(s: socket.socket) -> int:
+    data = b""
+    while chunk := s.recv(65536):  # the server closes the connection after its answer
+        data += chunk
+    return int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
+
+
+def test_stalled_uploads_hold_no_fill_slot_and_get_408(photo, hole):
+    """20 clients stall after their headers: good requests (more than max_pending of them) are all answered
+    meanwhile, health shows the stalled ones as uploading and none as pending, and each stalled one gets 408."""
+    import http.client
+
+    app = create_app("telea", max_pending=4, body_timeout_s=3)
+    body, ctype = _multipart(png(photo), png(hole))
+    with serving(app) as port:
+        stalled = [_stall(port) for _ in range(20)]
+        time.sleep(0.3)  # the server has the headers of all of them
+        t0 = time.monotonic()
+        statuses = []
+        for _ in range(8):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("POST", "/api/inpaint", body=body, headers={"Content-Type": ctype})
+            statuses.append(conn.getresponse().status)
+            conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/api/health")
+        health = json.loads(conn.getresponse().read())
+        assert time.monotonic() - t0 < 3, "the good requests had to wait for the stalled ones"
+        late = [_status(s) for s in stalled]
+        for s in stalled:
+            s.close()
+    assert statuses == [200] * 8
+    assert health["pending"] == 0 and health["uploading"] == 20
+    assert late == [408] * 20
+
+
+def test_body_timeout_is_408_for_a_trickled_json_body():
+    async def scenario():
+        app = create_app("telea", body_timeout_s=0.3)
+        sent = []
+
+        async def receive():
+            if not sent:
+                sent.append(1)
+                return {"type": "http.request", "body": b'{"image": ', "more_body": True}
+            await asyncio.sleep(5)  # the rest never comes
+            return {"type": "http.disconnect"}
+
+        out = []
+
+        async def send(message):
+            out.append(message)
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": "/api/inpaint", "raw_path": b"/api/inpaint", "query_string": b"",
+                 "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8080),
+                 "headers": [(b"host", b"127.0.0.1:8080"), (b"content-type", b"application/json"),
+                             (b"content-length", b"1000")]}
+        await app(scope, receive, send)
+        return out
+
+    t0 = time.monotonic()
+    out = asyncio.run(scenario())
+    assert time.monotonic() - t0 < 3
+    start = next(m for m in out if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in out if m["type"] == "http.response.body")
+    assert start["status"] == 408 and b"did not arrive within 0.3 s" in body
+
+
+def _multipart(image: bytes, mask: bytes) -> tuple[bytes, str]:
+    parts = [f'--b0\r\nContent-Disposition: form-data; name="{n}"; filename="{n}.png"\r\n\r\n'.encode() + d + b"\r\n"
+             for n, d in (("image", image), ("mask", mask))]
+    return b"".join(parts) + b"--b0--\r\n", "multipart/form-data; boundary=b0"
+
+
+# --- Host header and cross-site posts (issue 13, item 15) ---------------------------------------------
+
+
+def test_foreign_host_header_is_400(client):
+    r = client.get("/api/health", headers={"host": "evil.example"})
+    assert r.status_code == 400 and "Host 'evil.example' is not served here" in detail(r)
+    for ok in ("127.0.0.1:8080", "localhost", "[::1]:8080", "LOCALHOST:1"):
+        assert client.get("/api/health", headers={"host": ok}).status_code == 200, ok
+    anyhost = TestClient(create_app("telea", allowed_hosts=["*"]), base_url="http://evil.example")
+    assert anyhost.get("/api/health").status_code == 200
+    named = TestClient(create_app("telea", allowed_hosts=["box.lan"]), base_url="http://box.lan:8080")
+    assert named.get("/api/health").status_code == 200
+    assert named.get("/api/health", headers={"host": "evil.example"}).status_code == 400
+
+
+def test_cross_site_posts_are_403_same_origin_and_plain_clients_pass(client, photo, hole):
+    files = {"image": ("p.png", png(photo), "image/png"), "mask": ("m.png", png(hole), "image/png")}
+    r = client.post("/api/inpaint", files=files, headers={"origin": "http://evil.example"})
+    assert r.status_code == 403 and "cross-site request refused" in detail(r)
+    r = client.post("/api/inpaint", files=files, headers={"origin": "null"})
+    assert r.status_code == 403
+    r = client.post("/api/inpaint", files=files, headers={"sec-fetch-site": "cross-site"})
+    assert r.status_code == 403
+    r = client.post("/api/inpaint", files=files, headers={"origin": BASE, "sec-fetch-site": "same-origin"})
+    assert r.status_code == 200, r.text
+    assert post(client, png(photo), png(hole)).status_code == 200  # curl, scripts: neither header
+    assert client.get("/api/health", headers={"origin": "http://evil.example"}).status_code == 200  # reads pass
+
+
+def test_serve_derives_allowed_hosts_from_the_bind_address():
+    assert ServerSettings().hosts == ["127.0.0.1", "localhost", "::1"]
+    assert ServerSettings(host="0.0.0.0").hosts == ["*"]
+    assert ServerSettings(host="0.0.0.0", allowed_hosts=["box.lan"]).hosts == ["127.0.0.1", "localhost", "::1", "box.lan"]
+    assert ServerSettings(host="192.168.1.5").hosts[-1] == "192.168.1.5"
+
+
+def test_internal_errors_do_not_echo_details(photo, hole):
+    class Broken:
+        name = "broken"
+
+        def fill(self, image, mask):
+            raise RuntimeError("secret internals /home/user/model.py line 3")
+
+    c = TestClient(create_app(Broken()), base_url=BASE, raise_server_exceptions=False)
+    r = post(c, png(photo), png(hole))
+    assert r.status_code == 500 and "secret" not in r.text and "RuntimeError" not in r.text

@@ -6,19 +6,22 @@ Routes
     ``GET  /api/health``   liveness, queue length and limits
     ``GET  /``             the page (``static/``); ``/docs`` and ``/redoc`` document the API (offline)
 
-Limits: the request body is capped (413) before it is read in full; an image or mask over ``max_pixels`` is
+Limits (:mod:`.limits`): the request body is capped (413) before it is read in full and must arrive within
+``body_timeout_s`` of the headers (408); the ``Host`` must be an allowed one (400: loopback names by default)
+and a browser's cross-site post is refused (403). An image or mask over ``max_pixels`` is
 refused from its header, before decoding (413; decompression bombs included); a file that is not an image
 gets 415, a damaged one or a mask of another size 422. Every error is JSON ``{"detail": "one line"}``.
 
 Concurrency: the model is loaded once, in :func:`create_app`. Fills run in a pool of ``max_concurrency``
 threads, so the event loop keeps answering; at most ``max_pending`` fill requests wait or run at a time,
-the next get 503. A waiting multipart request holds only its upload, still encoded (Starlette spools a
+the next get 503. A request joins that queue only once its body is in and checked, so stalled uploads take
+no place in it (they get 408). A waiting multipart request holds only its upload, still encoded (Starlette spools a
 part over 1 MB to disk); it is decoded when its turn comes, so a burst of requests cannot exhaust memory.
 
 Example (a server for tests, with OpenCV's Telea method instead of the bundled network):
     >>> from fastapi.testclient import TestClient
     >>> from inpaintkit.server import create_app
-    >>> TestClient(create_app("telea")).get("/api/health").json()["model"]
+    >>> TestClient(create_app("telea"), base_url="http://127.0.0.1").get("/api/health").json()["model"]
     'telea'
 """
 from __future__ import annotations
@@ -41,27 +44,21 @@ from typing import Any, BinaryIO, Optional
 
 import cv2
 import numpy as np
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
-from inpaintkit.images import ImageReadError, read_mask
+from inpaintkit.images import FORMATS_TEXT, ImageReadError, UnsupportedFormatError, open_image, read_mask
 from inpaintkit.inference import InpaintError, encode_picture, inpaint, load_filler, read_picture
+from inpaintkit.server.limits import ApiError, BodyLimits, HostGuard
 from inpaintkit.server.schemas import HealthResponse, InpaintJSON, ModelInfo, ModelsResponse, ServerSettings
 
 STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("inpaintkit.server")
-
-
-class ApiError(HTTPException):
-    """An error the client caused; FastAPI answers ``{"detail": message}`` with ``status``."""
-
-    def __init__(self, status: int, message: str, headers: Optional[dict] = None):
-        super().__init__(status_code=status, detail=message, headers=headers)
 
 
 # --- filling -----------------------------------------------------------------------------------------
@@ -97,12 +94,13 @@ def probe(src: BinaryIO, field: str, max_pixels: int) -> tuple[int, int]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(src) as im:  # a file object: Pillow leaves it open
+            with open_image(src) as im:  # a file object: Pillow leaves it open; only the documented formats
                 w, h = im.size
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ApiError(413, f"{field}: too many pixels (over {max_pixels:,}, refused before decoding)") from None
-    except UnidentifiedImageError:
-        raise ApiError(415, f"{field}: not an image (send PNG, JPEG, WebP, BMP or TIFF)") from None
+    except UnsupportedFormatError as e:
+        what = f"unsupported format {e.format}" if e.format else "not an image"
+        raise ApiError(415, f"{field}: {what} (send {FORMATS_TEXT})") from None
     except Exception as e:  # Pillow raises assorted errors on malformed headers
         raise ApiError(422, f"{field}: damaged image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
     finally:
@@ -165,41 +163,6 @@ async def read_json(request: Request) -> tuple[BinaryIO, BinaryIO]:
     return io.BytesIO(from_base64(body.image, "image")), io.BytesIO(from_base64(body.mask, "mask"))
 
 
-# --- the body-size cap -------------------------------------------------------------------------------
-
-
-class BodyTooLarge(ApiError):
-    def __init__(self, limit: int):
-        super().__init__(413, f"request body over this server's limit of {limit / 2**20:.1f} MB")
-
-
-class BodySizeLimit:
-    """ASGI middleware: 413 when Content-Length is over ``limit``, or as soon as a streamed body passes it."""
-
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.limit:
-            err = BodyTooLarge(self.limit)
-            return await JSONResponse({"detail": err.detail}, status_code=413)(scope, receive, send)
-        seen = 0
-
-        async def limited_receive():
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise BodyTooLarge(self.limit)  # raised inside the route's read: answered by FastAPI as 413
-            return message
-
-        await self.app(scope, limited_receive, send)
-
-
 # --- the app -----------------------------------------------------------------------------------------
 
 
@@ -219,17 +182,20 @@ def create_app(
     max_pixels: int = ServerSettings.model_fields["max_pixels"].default,
     max_concurrency: int = ServerSettings.model_fields["max_concurrency"].default,
     max_pending: int = ServerSettings.model_fields["max_pending"].default,
+    body_timeout_s: float = ServerSettings.model_fields["body_timeout_s"].default,
+    allowed_hosts: Optional[list[str]] = None,
 ) -> FastAPI:
     """Build the app; the model (a name, a model file, ``None`` = bundled default, or a model object) loads now.
 
     Raises ``pydantic.ValidationError`` for bad limits and the loader's error (``KeyError`` subclass for an
-    unknown name, ``CheckpointError`` for a bad file) when the model cannot be loaded.
+    unknown name, ``CheckpointError`` for a bad file) when the model cannot be loaded. ``allowed_hosts``: the
+    ``Host`` header values answered (default: the loopback names; ``["*"]``: any), see :mod:`.limits`.
     """
-    limits = ServerSettings(max_upload_mb=max_upload_mb, max_pixels=max_pixels,
-                            max_concurrency=max_concurrency, max_pending=max_pending)
+    limits = ServerSettings(max_upload_mb=max_upload_mb, max_pixels=max_pixels, max_concurrency=max_concurrency,
+                            max_pending=max_pending, body_timeout_s=body_timeout_s, allowed_hosts=allowed_hosts)
     net, model_name = _resolve_model(model)
     pool = ThreadPoolExecutor(max_workers=limits.max_concurrency, thread_name_prefix="inpaintkit-fill")
-    state = {"pending": 0}
+    state = {"pending": 0, "uploading": 0}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -245,12 +211,13 @@ def create_app(
     app.state.model = net
     app.state.model_name = model_name
     app.state.limits = limits
-    app.add_middleware(BodySizeLimit, limit=limits.max_upload_bytes)
+    app.add_middleware(BodyLimits, limit=limits.max_upload_bytes, timeout=limits.body_timeout_s)
+    app.add_middleware(HostGuard, allowed=limits.hosts)  # added last: runs first
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception):  # pragma: no cover - a bug, not a bad request
-        log.exception("fill failed")
-        return JSONResponse({"detail": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
+        log.exception("fill failed")  # the details go to the server's log, never to the client
+        return JSONResponse({"detail": "internal error (the server's log has the details)"}, status_code=500)
 
     def run_fill(image_src: BinaryIO, mask_src: BinaryIO) -> tuple[bytes, float]:
         """Decode, fill, encode: the library's photo path (any mode and bit depth, kept in the PNG)."""
@@ -288,36 +255,42 @@ def create_app(
         summary="Fill the masked holes of an image",
         openapi_extra={"requestBody": body_doc},
         responses={200: {"content": {"image/png": {}}, "description": "The filled image, PNG, same size."},
-                   413: err, 415: err, 422: err, 503: err},
+                   400: err, 403: err, 408: err, 413: err, 415: err, 422: err, 503: err},
     )
     async def inpaint_route(request: Request) -> Response:
         """Multipart files ``image`` + ``mask``, or JSON with both base64-encoded; returns the filled PNG.
 
         Known pixels come back unchanged; headers ``X-Inpaint-Model`` and ``X-Inpaint-Ms`` (model time) are set.
         """
-        if state["pending"] >= limits.max_pending:
-            raise ApiError(503, f"server busy ({state['pending']} fills queued); try again shortly",
-                           headers={"Retry-After": "2"})
-        state["pending"] += 1
         form = None
+        state["uploading"] += 1  # the body is read first, within the time limit (BodyLimits): no slot is held yet
         try:
-            ctype = request.headers.get("content-type", "").lower()
-            if ctype.startswith("multipart/form-data"):
-                form = await request.form(max_files=2, max_fields=2)
-                image_src, mask_src = multipart_files(form)
-            elif ctype.startswith("application/json"):
-                image_src, mask_src = await read_json(request)
-            else:
-                raise ApiError(415, "send multipart/form-data with files 'image' and 'mask', "
-                                    "or application/json {\"image\": base64, \"mask\": base64}")
+            try:
+                ctype = request.headers.get("content-type", "").lower()
+                if ctype.startswith("multipart/form-data"):
+                    form = await request.form(max_files=2, max_fields=2)
+                    image_src, mask_src = multipart_files(form)
+                elif ctype.startswith("application/json"):
+                    image_src, mask_src = await read_json(request)
+                else:
+                    raise ApiError(415, "send multipart/form-data with files 'image' and 'mask', "
+                                        "or application/json {\"image\": base64, \"mask\": base64}")
+            finally:
+                state["uploading"] -= 1
             iw, ih = probe(image_src, "image", limits.max_pixels)
             mw, mh = probe(mask_src, "mask", limits.max_pixels)
             if (mw, mh) not in ((iw, ih), (ih, iw)):  # only EXIF orientation could still make them agree
                 raise ApiError(422, f"mask is {mw}x{mh} pixels but the image is {iw}x{ih}; they must be the same size")
-            # waiting for a worker, the request holds its upload still encoded (spooled to disk over 1 MB)
-            png, seconds = await asyncio.get_running_loop().run_in_executor(pool, run_fill, image_src, mask_src)
+            # the queue counts fills, not connections: only a complete, checked upload takes a place in it
+            if state["pending"] >= limits.max_pending:
+                raise ApiError(503, f"server busy ({state['pending']} fills queued); try again shortly",
+                               headers={"Retry-After": "2"})
+            state["pending"] += 1
+            try:  # waiting for a worker, the request holds its upload still encoded (spooled to disk over 1 MB)
+                png, seconds = await asyncio.get_running_loop().run_in_executor(pool, run_fill, image_src, mask_src)
+            finally:
+                state["pending"] -= 1
         finally:
-            state["pending"] -= 1
             if form is not None:
                 await form.close()
         return Response(png, media_type="image/png", headers={
@@ -331,7 +304,7 @@ def create_app(
 
     @app.get("/api/health", response_model=HealthResponse, summary="Liveness, queue length and limits")
     def health_route() -> HealthResponse:
-        return HealthResponse(status="ok", model=model_name, pending=state["pending"],
+        return HealthResponse(status="ok", model=model_name, pending=state["pending"], uploading=state["uploading"],
                               max_concurrency=limits.max_concurrency, max_pending=limits.max_pending,
                               max_upload_mb=limits.max_upload_mb, max_pixels=limits.max_pixels)
 

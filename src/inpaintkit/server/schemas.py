@@ -15,6 +15,8 @@ from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from inpaintkit.server.limits import default_allowed_hosts
+
 
 class ServerSettings(BaseModel):
     """What ``inpaintkit serve`` and ``create_app`` accept; defaults suit one person on a laptop."""
@@ -28,11 +30,21 @@ class ServerSettings(BaseModel):
     max_upload_mb: float = Field(100.0, gt=0, description="Largest request body in MB (image and mask together).")
     max_pixels: int = Field(25_000_000, ge=1, description="Largest image or mask in pixels (width x height).")
     max_concurrency: int = Field(1, ge=1, le=64, description="Fills that run at the same time (model threads).")
-    max_pending: int = Field(256, ge=1, description="Requests queued or running before new ones get 503.")
+    max_pending: int = Field(256, ge=1, description="Fills queued or running before new ones get 503.")
+    body_timeout_s: float = Field(60.0, gt=0, le=3600, description="Seconds a request's body may take to arrive (408 after).")
+    allowed_hosts: Optional[list[str]] = Field(None, description="Host header values answered ('*' = any); "
+                                               "None = the loopback names, the bound address (any for 0.0.0.0).")
 
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def hosts(self) -> list[str]:
+        """The Host names answered: ``allowed_hosts`` given, else from the bound ``host``."""
+        if self.allowed_hosts and "*" in self.allowed_hosts:
+            return ["*"]
+        return default_allowed_hosts(self.host, self.allowed_hosts or ())
 
 
 class InpaintJSON(BaseModel):
@@ -57,7 +69,8 @@ class ModelsResponse(BaseModel):
 class HealthResponse(BaseModel):
     status: str
     model: str
-    pending: int = Field(..., description="Fill requests queued or running now.")
+    pending: int = Field(..., description="Fill requests queued or running now (their uploads complete).")
+    uploading: int = Field(0, description="Requests whose body is still arriving (they hold no place in the queue).")
     max_concurrency: int
     max_pending: int
     max_upload_mb: float
