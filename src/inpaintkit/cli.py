@@ -205,7 +205,7 @@ def masks_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write the sample masks and contact_sheet.png into."),
     n: int = typer.Option(16, "--n", help="Number of sample masks to write (mask_00000.png, ...; 255 = hole)."),
     size: int = typer.Option(256, "--size", help="Mask side in pixels."),
-    preset: str = typer.Option("mixed", "--preset", help="thin, medium, thick, mixed or box."),
+    preset: str = typer.Option("mixed", "--preset", help="thin, medium, thick, mixed, box, object or wide."),
     seed: int = typer.Option(0, "--seed", help="Generator seed; mask i is a pure function of (seed, i)."),
     stats: int = typer.Option(1000, "--stats", help="Masks the hole-ratio histogram counts (indices 0..max(n, stats)-1; the written ones are the first n)."),
 ) -> None:
