@@ -54,14 +54,13 @@ def push_pull(values: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 
 def complete_flow(flow: np.ndarray, hole: np.ndarray, mode: str = "homography", band: int = 8,
-                  residual: bool = False, step: int = 4) -> np.ndarray:
+                  step: int = 8) -> np.ndarray:
     """Replace ``flow`` float32 ``[h,w,2]`` in ``hole`` (bool ``[h,w]``) and a ``band`` of pixels around it
     (where DIS's coarse levels still feel the object) by a completion from the rest.
 
-    ``"membrane"``: push-pull of the flow itself. ``"homography"``: the camera's motion as one homography
-    fitted to the known flow (RANSAC on a grid of points every ``step`` pixels), plus (``residual``) a
-    push-pull of what the known flow does beyond it (parallax, a moving background); falls back to the
-    membrane when the fit fails.
+    ``"homography"``: the camera's motion, one homography fitted by RANSAC to the rest of the flow (a grid of
+    points every ``step`` pixels); falls back to the membrane when the fit fails. ``"membrane"``: a push-pull
+    of the flow itself (bends with whatever moves beside the hole).
     """
     if not hole.any():
         return flow
@@ -74,20 +73,19 @@ def complete_flow(flow: np.ndarray, hole: np.ndarray, mode: str = "homography", 
     if mode == "membrane":
         return push_pull(flow, ~bad)
     h, w = hole.shape
-    gy, gx = np.mgrid[0:h:step, 0:w:step]
+    gy, gx = np.mgrid[step // 2:h:step, step // 2:w:step]
     keep = ~bad[gy, gx]
-    if int(keep.sum()) < 16:
-        return push_pull(flow, ~bad)
-    src = np.stack([gx[keep], gy[keep]], 1).astype(np.float32)
-    dst = src + flow[gy[keep], gx[keep]]
-    H, _ = cv2.findHomography(src, dst, cv2.RANSAC, 0.5)
+    H = None
+    if int(keep.sum()) >= 16:
+        src = np.stack([gx[keep], gy[keep]], 1).astype(np.float32)
+        H, _ = cv2.findHomography(src, src + flow[gy[keep], gx[keep]], cv2.RANSAC, 0.5, maxIters=500)
     if H is None:
         return push_pull(flow, ~bad)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    grid = np.stack([xx, yy], 2)
-    cam = cv2.perspectiveTransform(grid.reshape(-1, 1, 2), H).reshape(h, w, 2) - grid
-    fill = cam + push_pull(flow - cam, ~bad) if residual else cam
-    return np.where(bad[..., None], fill, flow).astype(np.float32)
+    ys, xs = np.nonzero(bad)
+    pts = np.stack([xs, ys], 1).astype(np.float32)
+    out = flow.copy()
+    out[ys, xs] = cv2.perspectiveTransform(pts[:, None], H)[:, 0] - pts
+    return out
 
 
 class FlowEstimator:
