@@ -420,7 +420,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progre
             # discriminator step on real vs filled
             for group in opt_d.param_groups:
                 group["lr"] = _lr_at(cfg, step, cfg.d_lr)
-            with torch.autocast(image.device.type, dtype=torch.bfloat16, enabled=cfg.amp):
+            with torch.autocast(image.device.type, enabled=False):  # D in fp32: bf16 spectral norm gave NaN losses
                 logits, feats = d_train(torch.cat([image, filled.detach()]), torch.cat([mask, mask]))  # one pass
             b = image.shape[0]
             real_logits, fake_logits = logits[:b].float(), logits[b:].float()
@@ -431,7 +431,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progre
             opt_d.step()
             # generator's adversarial + feature-matching terms (D frozen)
             disc.requires_grad_(False)
-            with torch.autocast(image.device.type, dtype=torch.bfloat16, enabled=cfg.amp):
+            with torch.autocast(image.device.type, enabled=False):
                 fake_logits, fake_feats = d_train(filled, mask)
             fake_logits, fake_feats = fake_logits.float(), [f.float() for f in fake_feats]
             terms["adv"] = g_adv_loss(fake_logits, cfg.gan_loss)
