@@ -67,12 +67,13 @@ def main(argv=None) -> None:
     from inpaintkit.data import list_dataset
     from inpaintkit.evaluate import evaluate_pairs, markdown_table, prepare_pairs, write_json
     from inpaintkit.fileio import atomic_write_text
+    from inpaintkit.images import read_image
 
     celeba = args.data_root / "celeba"
     if not celeba.is_dir():
         sys.exit(f"error: {celeba} not found (this evaluation needs ../shared/data)")
     paths = list_dataset(celeba, "test")[: args.limit]
-    raw = [cv2.cvtColor(cv2.imread(str(q)), cv2.COLOR_BGR2RGB) for q in paths]
+    raw = [read_image(q) for q in paths]
     base = prepare_pairs(celeba, "test", args.data_root / "masks" / "nvidia_irregular_test", args.size, args.limit,
                          progress=False)
     results = {}

@@ -37,6 +37,7 @@ def polygon_mask(shape: tuple[int, int], points, grow: int) -> np.ndarray:
 def cases(data_root: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
     from skimage import data
 
+    from inpaintkit.images import read_image
     from inpaintkit.masks import object_mask
 
     out = []
@@ -46,7 +47,7 @@ def cases(data_root: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
     folder = data_root / "scenes" / "bsds500" / "val"
     for i, fname in enumerate(BSDS):
         if (folder / fname).is_file():
-            img = cv2.cvtColor(cv2.imread(str(folder / fname)), cv2.COLOR_BGR2RGB)
+            img = read_image(folder / fname)
             out.append((f"bsds {fname}", img, object_mask(img.shape[:2], np.random.default_rng(100 + i))))
     if len(out) == len(POLYGONS):
         print(f"note: {folder} not found: BSDS500 rows skipped", file=sys.stderr)

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from inpaintkit import augment
 from inpaintkit.fileio import atomic_path
 from inpaintkit.images import preprocess, read_image
 from inpaintkit.masks import MaskGenerator
@@ -214,9 +215,7 @@ class InpaintDataset(torch.utils.data.Dataset):
         if flip:
             img = img[:, ::-1]
         if self.reframe:  # drawn after the flip and crop, so runs without it see exactly the samples they did
-            from inpaintkit.augment import reframe
-
-            img = reframe(np.ascontiguousarray(img), rng)
+            img = augment.reframe(np.ascontiguousarray(img), rng)
         # one numpy pass (crop, flip, HWC -> CHW, / 255): small torch ops are slow on a busy 2-core machine
         image = torch.from_numpy(np.divide(img.transpose(2, 0, 1), np.float32(255), dtype=np.float32, order="C"))  # [3,h,w]
         mask = torch.from_numpy(self.masks(mask_index)[None].astype(np.float32))  # [1,h,w], 1 = hole

@@ -42,6 +42,7 @@ from tqdm import tqdm
 from inpaintkit import metrics
 from inpaintkit.fileio import atomic_path, atomic_write_text
 from inpaintkit.images import mask_to_tensor, read_mask, to_tensor, to_uint8
+from inpaintkit.metrics.sharpness import hole_gradient
 from inpaintkit.models.registry import list_models, model_kind
 
 METRICS = ("mse", "psnr", "hole_psnr", "ssim", "l1", "sharpness", "swd", "color_error", "ms_per_image")
@@ -200,8 +201,6 @@ def image_metrics(truth: np.ndarray, out: np.ndarray, hole: np.ndarray) -> dict[
     A pixel-perfect fill has infinite PSNR; it is counted as ``PSNR_CAP`` (100 dB) so that one such image
     (a thin hole over a flat, saturated background, filled exactly) does not make a whole band's mean inf.
     """
-    from inpaintkit.metrics.sharpness import hole_gradient
-
     return {
         "grad_fill": hole_gradient(out, hole),  # pooled into "sharpness" per band by _summarise
         "grad_truth": hole_gradient(truth, hole),

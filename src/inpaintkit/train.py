@@ -420,20 +420,18 @@ def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progre
             # discriminator step on real vs filled
             for group in opt_d.param_groups:
                 group["lr"] = _lr_at(cfg, step, cfg.d_lr)
-            with torch.autocast(image.device.type, enabled=False):  # D in fp32: bf16 spectral norm gave NaN losses
-                logits, feats = d_train(torch.cat([image, filled.detach()]), torch.cat([mask, mask]))  # one pass
+            # real and filled in one pass (fp32: under bf16 the non-saturating loss went NaN)
+            logits, feats = d_train(torch.cat([image, filled.detach()]), torch.cat([mask, mask]))
             b = image.shape[0]
-            real_logits, fake_logits = logits[:b].float(), logits[b:].float()
-            real_feats = [f[:b].detach().float() for f in feats]  # for feature matching (D before this step)
+            real_logits, fake_logits = logits[:b], logits[b:]
+            real_feats = [f[:b].detach() for f in feats]  # for feature matching (D before this step)
             ld = d_loss(real_logits, fake_logits, cfg.gan_loss)
             opt_d.zero_grad(set_to_none=True)
             ld.backward()
             opt_d.step()
             # generator's adversarial + feature-matching terms (D frozen)
             disc.requires_grad_(False)
-            with torch.autocast(image.device.type, enabled=False):
-                fake_logits, fake_feats = d_train(filled, mask)
-            fake_logits, fake_feats = fake_logits.float(), [f.float() for f in fake_feats]
+            fake_logits, fake_feats = d_train(filled, mask)
             terms["adv"] = g_adv_loss(fake_logits, cfg.gan_loss)
             terms["fm"] = feature_matching_loss(real_feats, fake_feats)
             loss = loss + cfg.loss.get("adv", 0.01) * terms["adv"] + cfg.loss.get("fm", 1.0) * terms["fm"]

@@ -52,6 +52,12 @@ def hole_depth(mask: Tensor, far: int) -> Tensor:
     return depth
 
 
+def depth_weight(mask: Tensor, near: int, far: int) -> Tensor:
+    """``clamp((hole_depth(mask) - near) / (far - near), 0, 1)``: 0 within ``near`` px of the hole's edge, 1 from
+    ``far`` px on. [B,1,H,W] -> same."""
+    return ((hole_depth(mask, far) - near) / (far - near)).clamp(0.0, 1.0)
+
+
 class RoutedFill(InpaintingNetwork):
     def __init__(self, accurate: dict | None = None, realistic: dict | None = None, near: int = 1, far: int = 8):
         super().__init__()
@@ -65,7 +71,7 @@ class RoutedFill(InpaintingNetwork):
 
     def weight(self, mask: Tensor) -> Tensor:
         """How much of ``realistic`` each pixel takes: [B,1,H,W] in [0, 1]."""
-        return ((hole_depth(mask, self.far) - self.near) / (self.far - self.near)).clamp(0.0, 1.0)
+        return depth_weight(mask, self.near, self.far)
 
     def forward(self, masked: Tensor, mask: Tensor) -> Tensor:
         a = self.accurate(masked, mask)  # [B,3,H,W]

@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from inpaintkit.models.base import run_contract
-from inpaintkit.models.routed import hole_depth
+from inpaintkit.models.routed import depth_weight
 
 
 class TextureFill:
@@ -57,7 +57,7 @@ class TextureFill:
     def _predict(self, masked: Tensor, mask: Tensor) -> Tensor:
         smooth = self.base.fill(masked, mask).float()  # [B,3,H,W]
         textured = self.patchmatch.fill(masked, mask).float()
-        w = ((hole_depth(mask.float(), self.far) - self.near) / (self.far - self.near)).clamp(0, 1)  # [B,1,H,W]
+        w = depth_weight(mask.float(), self.near, self.far)  # [B,1,H,W]
         out = []
         for n, p in zip(smooth, textured):
             n_, p_ = n.permute(1, 2, 0).numpy(), p.permute(1, 2, 0).numpy()  # [H,W,3]
