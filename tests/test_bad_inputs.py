@@ -468,7 +468,7 @@ CASES: tuple[Case, ...] = (
          "error", "config field lr must be a number",
          (*TRAIN, "--data", "in/celeba", "--out", "out/run", "--set", 'lr="fast"')),
     Case("train-model-kwargs-unknown", "config with wrong types", "train", "--set model_kwargs='{\"depth\": 3}'",
-         "error", "do not fit model 'fillnet'", ("train", "--data", "in/celeba", "--out", "out/run", "--set",
+         "error", "unknown field 'depth' for 'fillnet'", ("train", "--data", "in/celeba", "--out", "out/run", "--set",
                                                  'model_kwargs={"depth": 3}')),
     Case("train-loss-unknown", "config with unknown fields", "train", "--set loss='{\"l2\": 1}' (no such loss term)",
          "error", "unknown loss terms ['l2']",

@@ -23,7 +23,8 @@ import torch
 import torch.distributed as dist
 from safetensors.torch import load_file
 
-from inpaintkit.train import TrainConfig, _Batches, train
+from inpaintkit.train import TrainConfig, train
+from inpaintkit.train.data import Batches
 
 from test_train import SMALL, make_celeba  # noqa: E402  (tests/ is on sys.path under pytest's rootdir)
 
@@ -36,13 +37,13 @@ FIELDS = dict(model_kwargs=SMALL, workers=0, amp=False, warmup=1, loss={"mse": 1
 
 
 def test_batches_split_the_global_batch_between_ranks():
-    one = list(_Batches(n=16, batch=4, seed=0, start=0, stop=6))
-    r0 = list(_Batches(n=16, batch=4, seed=0, start=0, stop=6, rank=0, world=2))
-    r1 = list(_Batches(n=16, batch=4, seed=0, start=0, stop=6, rank=1, world=2))
+    one = list(Batches(n=16, batch=4, seed=0, start=0, stop=6))
+    r0 = list(Batches(n=16, batch=4, seed=0, start=0, stop=6, rank=0, world=2))
+    r1 = list(Batches(n=16, batch=4, seed=0, start=0, stop=6, rank=1, world=2))
     for full, a, b in zip(one, r0, r1):
         assert len(a) == len(b) == 2
         assert sorted(a + b) == sorted(full)  # the two halves are the global batch, no overlap
-    assert list(_Batches(n=16, batch=4, seed=0, start=3, stop=6)) == one[3:]  # a resumed run sees the same
+    assert list(Batches(n=16, batch=4, seed=0, start=3, stop=6)) == one[3:]  # a resumed run sees the same
 
 
 @pytest.fixture(autouse=True)

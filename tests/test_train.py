@@ -130,8 +130,11 @@ def test_resume_is_exact(celeba, run_a, tmp_path, workers):
 def test_resume_takes_the_saved_config(celeba, tmp_path):
     out = tmp_path / "c"
     train(config(celeba, steps=2), out, progress=False)
-    # everything but the step count comes from the checkpoint: a different lr or model here is ignored
-    train(config(celeba, steps=3, lr=0.5, model="seed-unet"), out, resume=True, progress=False)
+    train(None, out, resume=True, progress=False)  # None: the saved config as it is
+    # only operational fields may change on resume: a different lr or model is refused, not ignored
+    with pytest.raises(ValueError, match="--resume keeps the run's model, lr"):
+        train(config(celeba, steps=3, lr=0.5, model="seed-unet"), out, resume=True, progress=False)
+    train(config(celeba, steps=3), out, resume=True, progress=False)
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["model"] == "fillnet" and cfg["lr"] == 1e-3 and cfg["steps"] == 3
 
@@ -159,7 +162,7 @@ def test_device_must_be_known_and_cuda_needs_a_gpu(celeba, tmp_path):
     with pytest.raises(ValueError, match="device must be cpu, cuda or auto"):
         TrainConfig.from_dict({"device": "tpu"})
     if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        with pytest.raises(ValueError, match="no CUDA GPU"):
             train(config(celeba, device="cuda"), tmp_path / "gpu", progress=False)
     train(config(celeba, steps=1, device="auto"), tmp_path / "auto", progress=False)  # cpu here, cuda where present
 
