@@ -220,3 +220,19 @@ def test_low_pass_l1_ignores_hole_detail_but_not_the_hole_mean():
     assert float(reconstruction_loss(shifted, target, mask, w)[0]) == pytest.approx(0.25)
     outside = torch.ones(1, 3, 8, 8) * (1 - mask)  # errors in the known pixels do not count
     assert float(reconstruction_loss(outside, target, mask, w)[0]) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_hole_aware_gan_losses_judge_only_the_fill():
+    from inpaintkit.losses import hole_weight
+
+    mask = torch.zeros(1, 1, 8, 8)
+    mask[..., :4, :4] = 1  # the hole fills the top-left patch of a 2x2 logit grid
+    real = torch.ones(1, 1, 2, 2)
+    fake = torch.tensor([[[[-3.0, 2.0], [2.0, 2.0]]]])
+    w = hole_weight(mask, fake)
+    assert w.flatten().tolist() == [1.0, 0.0, 0.0, 0.0]
+    # real patches all >= 1: no real loss; the hole patch at -3 is fake enough (0); known patches at 2 count real (0)
+    assert float(d_loss(real, fake, "hinge", fake_weight=w)) == 0.0
+    assert float(d_loss(real, fake, "hinge")) == pytest.approx(2.25)  # unweighted: known patches asked to be fake
+    assert float(g_adv_loss(fake, "hinge", weight=w)) == pytest.approx(3.0)  # only the hole patch: -(-3)
+    assert float(g_adv_loss(fake, "nsgan", weight=w)) == pytest.approx(math.log1p(math.exp(3.0)))

@@ -79,22 +79,41 @@ def reconstruction_loss(pred: Tensor, target: Tensor, mask: Tensor, weights: dic
     return total, terms
 
 
-def d_loss(real_logits: Tensor, fake_logits: Tensor, kind: str = "hinge") -> Tensor:
-    """Discriminator loss on the patch logits of real and filled images."""
-    if kind == "hinge":
-        return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
-    if kind == "nsgan":
-        return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
-    raise ValueError(f"unknown GAN loss {kind!r}; valid: hinge, nsgan")
+def hole_weight(mask: Tensor, logits: Tensor) -> Tensor:
+    """The hole's share of each patch logit's cell: ``mask`` [B,1,H,W] area-resized to ``logits`` [B,1,h,w]."""
+    return F.interpolate(mask, size=logits.shape[-2:], mode="area")
 
 
-def g_adv_loss(fake_logits: Tensor, kind: str = "hinge") -> Tensor:
-    """The generator's adversarial loss on the patch logits of its filled images."""
+def d_loss(real_logits: Tensor, fake_logits: Tensor, kind: str = "hinge", fake_weight: Tensor | None = None) -> Tensor:
+    """Discriminator loss on the patch logits of real and filled images.
+
+    With ``fake_weight`` [B,1,h,w] (the hole's share of each patch, :func:`hole_weight`) a filled image's
+    patch counts as fake by that share and as real by the rest: its known pixels are the real image's, so
+    D learns to find the fill instead of being asked to tell identical patches apart.
+    """
     if kind == "hinge":
-        return -fake_logits.mean()
-    if kind == "nsgan":
-        return F.softplus(-fake_logits).mean()
-    raise ValueError(f"unknown GAN loss {kind!r}; valid: hinge, nsgan")
+        as_real, as_fake = (lambda x: F.relu(1 - x)), (lambda x: F.relu(1 + x))
+    elif kind == "nsgan":
+        as_real, as_fake = (lambda x: F.softplus(-x)), (lambda x: F.softplus(x))
+    else:
+        raise ValueError(f"unknown GAN loss {kind!r}; valid: hinge, nsgan")
+    if fake_weight is None:
+        return as_real(real_logits).mean() + as_fake(fake_logits).mean()
+    w = fake_weight
+    return as_real(real_logits).mean() + (w * as_fake(fake_logits) + (1 - w) * as_real(fake_logits)).mean()
+
+
+def g_adv_loss(fake_logits: Tensor, kind: str = "hinge", weight: Tensor | None = None) -> Tensor:
+    """The generator's adversarial loss on the patch logits of its filled images (``weight``: hole patches only)."""
+    if kind == "hinge":
+        per = -fake_logits
+    elif kind == "nsgan":
+        per = F.softplus(-fake_logits)
+    else:
+        raise ValueError(f"unknown GAN loss {kind!r}; valid: hinge, nsgan")
+    if weight is None:
+        return per.mean()
+    return (per * weight).sum() / weight.sum().clamp_min(1e-6)
 
 
 def feature_matching_loss(real_feats: list[Tensor], fake_feats: list[Tensor]) -> Tensor:

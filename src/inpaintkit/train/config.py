@@ -58,6 +58,7 @@ class TrainConfig(BaseModel):
     disc_kwargs: dict[str, Any] = Field(default_factory=dict)  # e.g. {"width": 32}: a lighter discriminator
     d_lr: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 4e-4
     gan_loss: Literal["hinge", "nsgan"] = "hinge"
+    adv_hole_only: bool = False  # D judges the fill, not the known pixels; G's adversarial loss on hole patches
     ema_decay: Annotated[float, Field(ge=0, le=1)] = 0.999
     mask_preset: str = "mixed"
     reframe: bool = False  # random scale / rotation / shift and colour jitter per sample (inpaintkit.augment)

@@ -6,6 +6,7 @@
     pred   = G(image * (1 - mask), mask)                 [B,3,H,W]
     filled = mask * pred + (1 - mask) * image
     D step:  d_loss(D(image), D(filled.detach()))        real and filled in one fp32 pass
+             (adv_hole_only: a filled patch is fake by its hole share, real by the rest)
     G step:  reconstruction(pred) + adv * g_adv(D(filled)) + fm * feature_matching(D(image), D(filled))
     ema    = decay * ema + (1 - decay) * G
 """
@@ -15,7 +16,7 @@ import math
 
 import torch
 
-from inpaintkit.losses import d_loss, feature_matching_loss, g_adv_loss, reconstruction_loss
+from inpaintkit.losses import d_loss, feature_matching_loss, g_adv_loss, hole_weight, reconstruction_loss
 from inpaintkit.train.config import TrainConfig
 from inpaintkit.train.setup import Run
 
@@ -52,13 +53,14 @@ def _gan_terms(run: Run, image, mask, pred, terms: dict) -> torch.Tensor:
     logits, feats = d_train(torch.cat([image, filled.detach()]), torch.cat([mask, mask]))
     b = image.shape[0]
     real_feats = [f[:b].detach() for f in feats]  # for feature matching (D before this step)
-    ld = d_loss(logits[:b], logits[b:], cfg.gan_loss)
+    w = hole_weight(mask, logits[b:]) if cfg.adv_hole_only else None  # [b,1,h,w] or None
+    ld = d_loss(logits[:b], logits[b:], cfg.gan_loss, fake_weight=w)
     run.optimizers["opt_d"].zero_grad(set_to_none=True)
     ld.backward()
     run.optimizers["opt_d"].step()
     disc.requires_grad_(False)
     fake_logits, fake_feats = d_train(filled, mask)
-    terms["adv"] = g_adv_loss(fake_logits, cfg.gan_loss)
+    terms["adv"] = g_adv_loss(fake_logits, cfg.gan_loss, weight=w)
     terms["fm"] = feature_matching_loss(real_feats, fake_feats)
     terms["d"] = ld
     disc.requires_grad_(True)
