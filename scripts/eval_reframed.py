@@ -15,7 +15,6 @@ to ``--size`` with ``cv2.INTER_AREA``; the NVIDIA masks are paired as in the pro
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 

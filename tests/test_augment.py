@@ -44,6 +44,6 @@ def test_dataset_reframes_only_when_asked_and_reproducibly():
     plain = InpaintDataset(imgs, MaskGenerator(32, "mixed", seed=1), seed=2)
     moved = InpaintDataset(imgs, MaskGenerator(32, "mixed", seed=1), seed=2, reframe=True)
     again = InpaintDataset(imgs, MaskGenerator(32, "mixed", seed=1), seed=2, reframe=True)
-    (x0, m0), (x1, m1), (x2, m2) = plain[1], moved[1], again[1]
+    (x0, m0), (x1, m1), (x2, _) = plain[1], moved[1], again[1]
     assert torch.equal(m0, m1)  # the same mask either way: only the image is re-framed
     assert not torch.equal(x0, x1) and torch.equal(x1, x2)

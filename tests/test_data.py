@@ -148,8 +148,8 @@ def test_dataset_random_crop():
         ds.set_epoch(e)
         x = (ds[0][0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
         assert x.shape == (8, 8, 3)
-        hits = [(t, l) for t in range(9) for l in range(9)
-                if np.array_equal(x, imgs[0][t:t + 8, l:l + 8]) or np.array_equal(x, imgs[0][t:t + 8, l:l + 8][:, ::-1])]
+        hits = [(t, c) for t in range(9) for c in range(9)
+                if np.array_equal(x, imgs[0][t:t + 8, c:c + 8]) or np.array_equal(x, imgs[0][t:t + 8, c:c + 8][:, ::-1])]
         assert hits
         seen.add(hits[0])
     assert len(seen) > 1

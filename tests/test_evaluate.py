@@ -93,7 +93,7 @@ def test_evaluate_json_shape_and_values(tiny):
     root, masks = tiny
     res = ev.evaluate(["telea", "ns"], root, "test", masks, 32, progress=False)
     assert list(res) == ["telea", "ns"]
-    for method, r in res.items():
+    for r in res.values():
         assert set(r) == {"bands", "mean"}
         assert list(r["bands"]) == ["0-10", "20-30"]
         for band in r["bands"].values():

@@ -162,7 +162,7 @@ def test_real_nvidia_bands(data_dir):
     bands = load_mask_folder(folder)
     assert list(bands) == BANDS
     assert all(len(v) == 500 for v in bands.values())
-    for k, (b, paths) in enumerate(bands.items()):
+    for k, paths in enumerate(bands.values()):
         for p in paths[::50]:  # 10 per band; measured at full size the ratio lies in its band
             r = hole_ratio(read_mask(p))
             assert k / 10 <= r < (k + 1) / 10, (p.name, r)

@@ -61,7 +61,7 @@ def test_video_in_video_out_with_a_mask_video(tmp_path):
 def test_bad_inputs_one_line_exit_2_no_output(tmp_path):
     frames, masks, _ = moving_square(n=5)
     src = write_folder(tmp_path / "in", frames)
-    mdir = _masks(tmp_path / "m", masks)
+    _masks(tmp_path / "m", masks)
     one = tmp_path / "one.png"
     Image.fromarray((masks[0] * 255).astype(np.uint8)).save(one)
     (tmp_path / "empty").mkdir()

@@ -94,7 +94,7 @@ def test_an_error_leaves_no_partial_output(tmp_path, kind):
     target = tmp_path / kind
     with pytest.raises(KeyboardInterrupt):
         with FrameWriter(target, fps=25) as w:
-            for i in range(3):
+            for _ in range(3):
                 w.write(np.zeros((16, 16, 3), np.uint8))
             raise KeyboardInterrupt  # Ctrl-C half way
     assert list(tmp_path.iterdir()) == []
