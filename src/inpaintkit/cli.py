@@ -53,10 +53,10 @@ def _root() -> None:
 @app.command("models")
 def models_cmd() -> None:
     """List the registered models (networks, pretrained bundles and classical methods)."""
-    from inpaintkit.models.registry import list_models, model_kind
+    from inpaintkit.models.registry import describe, list_models, model_kind
 
     for name in list_models():
-        typer.echo(f"{name:20s} {model_kind(name)}")
+        typer.echo(f"{name:16s} {model_kind(name):10s} {describe(name)}")
 
 
 # --- commands are added below, one block per concern ------------------------------------------

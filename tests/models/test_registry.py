@@ -75,3 +75,12 @@ def test_register_model_name_kind_and_duplicates(scratch_registry):
 
 def test_scratch_registry_does_not_leak():
     assert "my-tiny-net" not in list_models()
+
+
+def test_every_model_has_a_one_line_description():
+    from inpaintkit.models.registry import describe, list_models
+
+    for name in list_models():
+        text = describe(name)
+        assert text and "\n" not in text and "``" not in text, name
+    assert "CelebA" in describe("faces") and "BSDS500" in describe("general")

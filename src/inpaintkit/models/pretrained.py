@@ -34,10 +34,13 @@ def load_bundled(name: str):
     return load_model(path)
 
 
-BUNDLED_DOCS = {
-    "faces": "``fillnet`` trained on CelebA faces (``configs/faces.json``).",
-    "general": "``fillnet`` trained on general photos (``configs/general.json``).",
-    "faces-gan": "``faces`` fine-tuned adversarially against an SN-PatchGAN (``configs/faces-gan.json``).",
+BUNDLED_DOCS = {  # what each bundled file is, and what it was trained on (its licence follows the data's)
+    "faces": "``fillnet`` for faces, trained on CelebA's aligned faces at 128 px (``configs/faces.json``; "
+             "CelebA: non-commercial research use).",
+    "general": "``fillnet`` for any photo, trained on BSDS500 + ImageNet samples (``configs/general.json``; "
+               "research-use data).",
+    "faces-gan": "``faces`` fine-tuned adversarially (SN-PatchGAN): sharper hair and eyes, lower PSNR "
+                 "(``configs/faces-gan.json``; CelebA).",
     "seed-unet-faces": "The baseline: ``seed-unet`` trained on CelebA with the seed's recipe (``configs/seed-unet.json``).",
     "default": "The model used when none is named: ``general``.",
 }

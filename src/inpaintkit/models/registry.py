@@ -61,6 +61,13 @@ class UnknownModelError(KeyError):
         return f"unknown model {self.name!r}; valid names: {', '.join(list_models())}"
 
 
+def describe(name: str) -> str:
+    """One line on what model ``name`` is: the first sentence of its factory's docstring, markup removed."""
+    doc = (get_factory(name).__doc__ or "").strip()
+    first = " ".join(doc.split("\n\n")[0].split())
+    return first.replace("``", "")
+
+
 def get_factory(name: str) -> Callable:
     _ensure_loaded()
     if name not in _REGISTRY:

@@ -46,4 +46,5 @@ class SeedUNet(InpaintingNetwork):
 
 @register_model(name="seed-unet")
 def seed_unet(**kw) -> SeedUNet:
+    """The seed's plain U-Net (width 64), kept as the baseline the other generators are measured against."""
     return SeedUNet(**kw)
