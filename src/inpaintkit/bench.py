@@ -109,7 +109,8 @@ def run_case(spec: dict) -> dict:
     import torch
 
     from inpaintkit.export import OnnxInpainter
-    from inpaintkit.inference import inpaint, load_filler
+    from inpaintkit.inference import inpaint
+    from inpaintkit.model_spec import load_filler
 
     if spec.get("threads"):
         torch.set_num_threads(spec["threads"])
@@ -286,7 +287,7 @@ def _kernel(res: dict, key: str) -> str:
 
 def format_markdown(res: dict) -> str:
     """The bench result as markdown: latency table, efficiency / memory table, targets."""
-    from inpaintkit.evaluate import markdown_table
+    from inpaintkit.report import markdown_table
 
     mach, roof = res["machine"], _roofline(res)
     keys = [f"{m}/{b}" for b, m in METHODS]
