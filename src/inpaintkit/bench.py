@@ -121,6 +121,7 @@ def run_case(spec: dict) -> dict:
     hole = object_mask(spec["h"], spec["w"], spec["ratio"], spec["objects"])
     if spec["backend"] == "onnx":
         filler = OnnxInpainter(spec["onnx"], threads=spec.get("threads"))
+        filler.flip_average = bool(spec.get("flip"))  # the graph is the raw forward: +flip as for PyTorch
     else:
         filler = load_filler(spec.get("model_path") or spec["model"], spec["backend"])
     rss_loaded = _maxrss_mb()
@@ -253,7 +254,8 @@ def run_bench(model=None, repeats: int = 7, budget_s: float = 15.0, quick: bool 
             key = f"{method}/{backend}"
             spec = {**case, "backend": backend, "model": method if method != "default" else model,
                     "model_path": model_path if method == "default" else None, "onnx": onnx_path,
-                    "repeats": repeats, "budget_s": budget_s, "threads": threads}
+                    "repeats": repeats, "budget_s": budget_s, "threads": threads,
+                    "flip": bool(getattr(net, "flip_average", False))}
             bar.set_postfix_str(f"{case['label']} {key}")
             row["methods"][key] = _subprocess("case", spec)
             bar.update()

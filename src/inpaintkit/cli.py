@@ -457,7 +457,7 @@ def fill_video_cmd(
         config = VideoFillConfig(window=window, dilate=dilate, propagate=not per_frame)
         res = fill_video_file(input, mask, out, model, config=config, fps=fps, codec=codec, overwrite=overwrite,
                               progress=not quiet)
-    except (*_fill_errors(), ValueError, OSError) as e:
+    except (_fill_errors(), ValueError, OSError) as e:
         raise fail(_message(e))
     audio = ", audio copied" if res["audio_copied"] else ""
     typer.echo(f"wrote {out} ({res['frames']} frames, {res['fps']:.1f} frames/s{audio})")

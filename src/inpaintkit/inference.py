@@ -47,6 +47,7 @@ from PIL import Image
 from inpaintkit.errors import EmptyMaskWarning, ImageReadError, InpaintError, LossyOutputWarning  # noqa: F401
 from inpaintkit.images import from_pil, lossy_note, mask_to_bool, output_format, read_picture, to_pil, write_picture
 from inpaintkit.model_spec import load_filler
+from inpaintkit.models.base import Inpainter
 from inpaintkit.tiling import WORKING_SIZE, fill_window, plan_crops
 
 __all__ = ["EmptyMaskWarning", "InpaintError", "LossyOutputWarning", "fill_array", "fill_file", "inpaint"]
@@ -84,7 +85,7 @@ def _check_pair(arr: np.ndarray, hole: np.ndarray, max_pixels: Optional[int]) ->
 
 
 
-def fill_array(filler, arr: np.ndarray, hole: np.ndarray, working_size: int = WORKING_SIZE,
+def fill_array(filler: Inpainter, arr: np.ndarray, hole: np.ndarray, working_size: int = WORKING_SIZE,
                max_pixels: Optional[int] = None) -> np.ndarray:
     """Fill the ``hole`` (bool [H,W]) pixels of ``arr`` with ``filler``; returns a new array like ``arr``."""
     _check_image(arr)

@@ -30,9 +30,12 @@ import functools
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from inpaintkit.errors import ModelSpecError, ModelTypeError
+
+if TYPE_CHECKING:  # models.base imports torch: not needed to parse a spec
+    from inpaintkit.models.base import Inpainter
 
 BACKENDS = ("torch", "bf16", "onnx")  # PyTorch eager fp32, PyTorch eager under bfloat16 autocast, onnxruntime
 VARIANTS = ("+flip", "+bf16", "+texture")  # name suffixes: test-time variants of a network
@@ -153,7 +156,7 @@ def check_threads(threads) -> int:
     return int(threads)
 
 
-def load_filler(model=None, backend: Optional[str] = None, threads: Optional[int] = None):
+def load_filler(model=None, backend: Optional[str] = None, threads: Optional[int] = None) -> Inpainter:
     """Resolve a model spec (text, :class:`ModelSpec` or an object with ``.fill``) to an object with
     ``.fill(image [B,3,H,W], mask [B,1,H,W])``; loaded models are cached per process.
 

@@ -18,6 +18,8 @@ import cv2
 import numpy as np
 import torch
 
+from inpaintkit.models.base import Inpainter
+
 WORKING_SIZE = 512  # longest side of what the network is given (it was trained at 128², runs at any multiple of 8)
 MIN_CROP = 128  # smallest crop side around a hole (context)
 MERGE_GAP = 16  # pixels: holes closer than this are filled from one crop
@@ -108,7 +110,7 @@ def plan_crops(hole: np.ndarray, working_size: int = WORKING_SIZE) -> Iterator[C
 
 
 
-def fill_window(filler, colour: np.ndarray, hole: np.ndarray, working_size: int) -> np.ndarray:
+def fill_window(filler: Inpainter, colour: np.ndarray, hole: np.ndarray, working_size: int) -> np.ndarray:
     """Fill float32 [h,w,3] ``colour`` (holes included) at ≤ working size; returns float32 [h,w,3] in [0,1]."""
     h, w = hole.shape
     s = min(1.0, working_size / max(h, w))
