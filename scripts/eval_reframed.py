@@ -65,7 +65,7 @@ def main(argv=None) -> None:
 
     from inpaintkit.data import list_dataset
     from inpaintkit.evaluate import evaluate_pairs, prepare_pairs
-    from inpaintkit.report import markdown_table, write_json
+    from inpaintkit.eval_report import markdown_table, write_json
     from inpaintkit.fileio import atomic_write_text
     from inpaintkit.images import read_image
 

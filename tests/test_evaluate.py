@@ -9,7 +9,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from inpaintkit import evaluate as ev
-from inpaintkit import report
+from inpaintkit import eval_report as report
 from inpaintkit.cli import app
 from inpaintkit.images import read_mask
 from inpaintkit.masks import BANDS

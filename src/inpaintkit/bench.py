@@ -294,7 +294,7 @@ def format_markdown(res: dict, sections: Sequence[tuple[str, Sequence[str]]] = (
     """The bench result as markdown: latency table, efficiency / memory table, then each ``(title, lines)`` of
     ``sections`` as a list (``benchmarks/bench.py`` adds the acceptance targets and the notes of
     docs/performance.md)."""
-    from inpaintkit.report import markdown_table
+    from inpaintkit.eval_report import markdown_table
 
     mach, roof = res["machine"], _roofline(res)
     keys = [f"{m}/{b}" for b, m in METHODS]

@@ -173,7 +173,7 @@ def eval_cmd(
     """Evaluate methods with the protocol: per-band MSE, PSNR, hole-PSNR, SSIM, L1 and ms per image."""
     from inpaintkit.errors import InpaintkitError
     from inpaintkit.evaluate import check_methods, evaluate_pairs, prepare_pairs
-    from inpaintkit.report import format_table, write_grid, write_json
+    from inpaintkit.eval_report import format_table, write_grid, write_json
 
     if not method:
         raise fail("give at least one --method (see `inpaintkit models`, or a model file)")

@@ -17,12 +17,12 @@ Example (needs ``../shared/data``):
     >>> pairs = prepare_pairs("../shared/data/celeba", "test",
     ...                       "../shared/data/masks/nvidia_irregular_test", 128, limit=20)  # doctest: +SKIP
     >>> results = evaluate_pairs(["telea", "ns"], pairs)                                      # doctest: +SKIP
-    >>> from inpaintkit.report import format_table                                            # doctest: +SKIP
+    >>> from inpaintkit.eval_report import format_table                                       # doctest: +SKIP
     >>> print(format_table(results))                                                          # doctest: +SKIP
 
 A method is any model spec (:mod:`inpaintkit.model_spec`): a name, a model file (reported under its file stem),
 an ``.onnx`` file, ``+flip`` / ``+bf16`` / ``+texture``, or ``LABEL=SPEC``. The tables, JSON and comparison
-picture are in :mod:`inpaintkit.report`.
+picture are in :mod:`inpaintkit.eval_report`.
 
 The result has exactly the JSON shape
 ``{"<method>": {"bands": {"0-10": {"mse", "psnr", "hole_psnr", "ssim", "l1", "sharpness", "swd", "color_error",
