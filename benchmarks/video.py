@@ -45,7 +45,8 @@ from PIL import Image
 from skimage.metrics import structural_similarity
 
 from inpaintkit.images import read_image, read_mask
-from inpaintkit.inference import fill_array, load_filler
+from inpaintkit.inference import fill_array
+from inpaintkit.model_spec import load_filler
 from inpaintkit.video import Stats, VideoFillConfig, fill_video, fill_video_file, paired
 from inpaintkit.video.flow import warp
 from inpaintkit.video.io import FrameWriter, list_frames

@@ -64,7 +64,8 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
 
     from inpaintkit.data import list_dataset
-    from inpaintkit.evaluate import evaluate_pairs, markdown_table, prepare_pairs, write_json
+    from inpaintkit.evaluate import evaluate_pairs, prepare_pairs
+    from inpaintkit.eval_report import markdown_table, write_json
     from inpaintkit.fileio import atomic_write_text
     from inpaintkit.images import read_image
 

@@ -66,7 +66,8 @@ def parse_limits(items: list[str]) -> dict[str, int]:
 def run_dataset(name: str, args, methods: list[str], limits: dict[str, int]) -> bool:
     """Evaluate the methods whose cache is missing or stale; returns True when something ran."""
     from inpaintkit.data import list_dataset
-    from inpaintkit.evaluate import evaluate_pairs, method_label, prepare_pairs, write_json
+    from inpaintkit.evaluate import evaluate_pairs, method_label, prepare_pairs
+    from inpaintkit.eval_report import write_json
 
     folder, split, _ = DATASETS[name]
     out = args.docs / "results" / f"{name}-{args.size}"
@@ -128,7 +129,8 @@ def ordered(results: dict[str, dict]) -> list[str]:
 
 
 def draw_grid(name: str, args, methods: list[str]) -> Path:
-    from inpaintkit.evaluate import prepare_pairs, write_grid
+    from inpaintkit.evaluate import prepare_pairs
+    from inpaintkit.eval_report import write_grid
     from inpaintkit.models.registry import list_models
 
     folder, split, _ = DATASETS[name]
@@ -147,7 +149,7 @@ def pivot(results: dict, methods: list[str], key: str, fmt: str, best: str = "ma
     """
     import math
 
-    from inpaintkit.evaluate import markdown_table
+    from inpaintkit.eval_report import markdown_table
 
     bands = list(next(iter(results.values()))["bands"])
     cols = [*bands, "mean"]
@@ -185,7 +187,7 @@ REFERENCE = "biharmonic"
 
 def margins(name: str, results: dict, methods: list[str]) -> str:
     """PSNR and SSIM of each learned method minus biharmonic's, per band, and the targets met or not."""
-    from inpaintkit.evaluate import markdown_table
+    from inpaintkit.eval_report import markdown_table
     from inpaintkit.models.registry import list_models, model_kind
 
     if REFERENCE not in results:
@@ -284,7 +286,7 @@ def regenerate_command(docs: Path) -> str:
 
 
 def render(args) -> None:
-    from inpaintkit.evaluate import format_table, markdown_table
+    from inpaintkit.eval_report import format_table, markdown_table
     from inpaintkit.fileio import atomic_write_text
     from inpaintkit.models.registry import list_models, model_kind
 

@@ -46,7 +46,8 @@ from typer.testing import CliRunner
 from inpaintkit.checkpoint import CheckpointError, save_model
 from inpaintkit.cli import app
 from inpaintkit.images import ImageReadError
-from inpaintkit.inference import EmptyMaskWarning, InpaintError, inpaint, read_picture
+from inpaintkit.images import read_picture
+from inpaintkit.inference import EmptyMaskWarning, InpaintError, inpaint
 from inpaintkit.models.registry import create_model
 
 # --- the inputs ----------------------------------------------------------------------------------------------
@@ -940,7 +941,7 @@ def test_other_formats_never_reach_their_plugin(root, monkeypatch):
 
 def test_a_failing_model_ends_no_batch(root, tmp_path):
     """An unexpected error on one photo (here every photo) is listed in the summary; the batch goes on."""
-    from inpaintkit.inference import fill_folder
+    from inpaintkit.batch import fill_folder
 
     class Broken:
         def fill(self, image, mask):

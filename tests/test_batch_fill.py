@@ -16,7 +16,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from inpaintkit.cli import app
-from inpaintkit.inference import fill_folder, read_picture
+from inpaintkit.batch import fill_folder
+from inpaintkit.images import read_picture
 
 runner = CliRunner()
 H, W = 24, 32

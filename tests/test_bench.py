@@ -1,9 +1,23 @@
 """The benchmark's inputs and report (bench.py); the timed run itself is `inpaintkit bench`, not a test."""
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 
-from inpaintkit.bench import CASES, METHODS, _maxrss_mb, format_markdown, object_mask, photo
+from inpaintkit.bench import (
+    CASES,
+    METHODS,
+    _maxrss_mb,
+    format_markdown,
+    object_mask,
+    photo,
+)
+
+_spec = importlib.util.spec_from_file_location("perf_targets", Path(__file__).resolve().parents[1] / "benchmarks" / "perf_targets.py")
+perf_targets = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(perf_targets)
 
 
 def test_inputs_are_real_photos_with_object_masks_of_the_asked_ratio():
@@ -24,7 +38,8 @@ def test_report_has_both_tables_and_judges_the_targets():
     res = {"model": "default", "note": "", "rows": rows, "matmul": {"gflops": 100.0, "threads": 1},
            "matmul_end": {"gflops": 120.0}, "machine": {"cpu": "x", "cores": 2, "torch": "t", "onnxruntime": "o",
                                                          "python": "3", "load": [0.1], "load_end": [0.1], "date": "d"}}
-    text = format_markdown(res)
+    text = format_markdown(res, [("Targets", perf_targets.targets(res)), ("Notes", perf_targets.NOTES)])
+    assert "## Targets" in text and "## Notes" in text and "## Targets" not in format_markdown(res)
     assert "| 128²" in text and "4096x4096" in text and "**120 GFLOP/s**" in text
     assert "Taken under load" not in text
     assert "onnxruntime ≥ 1.5x PyTorch eager: 128²: 2.00x" in text and "faster than biharmonic" in text

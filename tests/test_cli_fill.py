@@ -7,7 +7,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from inpaintkit.cli import app
-from inpaintkit.inference import read_picture
+from inpaintkit.images import read_picture
 
 runner = CliRunner()
 
@@ -149,7 +149,11 @@ def test_fill_with_the_onnx_backend(tmp_path):
     assert np.array_equal(out[~hole], np.asarray(_img())[~hole])
     r = runner.invoke(app, ["fill", str(tmp_path / "a.png"), "--mask", str(tmp_path / "m.png"), "-o",
                             str(tmp_path / "o2.png"), "--model", str(tmp_path / "s.onnx")])
-    assert r.exit_code == 2 and "--backend onnx" in r.output
+    assert r.exit_code == 0, r.output  # an .onnx file implies --backend onnx
+    assert np.array_equal(read_picture(tmp_path / "o2.png").pixels, out)
+    r = runner.invoke(app, ["fill", str(tmp_path / "a.png"), "--mask", str(tmp_path / "m.png"), "-o",
+                            str(tmp_path / "o3.png"), "--model", str(tmp_path / "s.onnx"), "--backend", "torch"])
+    assert r.exit_code == 2 and "is an ONNX file: it runs with backend 'onnx'" in r.output
 
 
 @pytest.mark.parametrize("model,backend,message", [

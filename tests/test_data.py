@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 import inpaintkit.data as D
-from inpaintkit.data import DatasetError, InpaintDataset, list_celeba, list_dataset, list_images, load_images
+from inpaintkit.data import DatasetError, InpaintDataset, list_celeba, list_dataset, load_images
 from inpaintkit.images import preprocess, read_image
 from inpaintkit.masks import MaskGenerator
 
@@ -55,13 +55,13 @@ def test_list_images_recursive_any_case(tmp_path):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         Image.new("RGB", (4, 4)).save(tmp_path / rel, format=Image.registered_extensions()[("." + rel.split(".")[-1]).lower()])
     (tmp_path / "notes.txt").write_text("x")
-    names = [p.relative_to(tmp_path).as_posix() for p in list_images(tmp_path)]
+    names = [p.relative_to(tmp_path).as_posix() for p in list_dataset(tmp_path)]
     assert names == ["a/c.webp", "a/z.PNG", "b.jpg", "d.tiff", "e.BMP", "f.jpeg"]
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetError, match="no images"):
-        list_images(tmp_path / "empty")
+        list_dataset(tmp_path / "empty")
     with pytest.raises(DatasetError, match="does not exist"):
-        list_images(tmp_path / "missing")
+        list_dataset(tmp_path / "missing")
 
 
 def test_list_dataset_plain_folder_and_split_subfolder(tmp_path):

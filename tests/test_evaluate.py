@@ -9,6 +9,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from inpaintkit import evaluate as ev
+from inpaintkit import eval_report as report
 from inpaintkit.cli import app
 from inpaintkit.images import read_mask
 from inpaintkit.masks import BANDS
@@ -125,7 +126,7 @@ def test_format_table_is_markdown():
     band = {"mse": 12.5, "psnr": 37.1, "hole_psnr": 20.2, "ssim": 0.98765, "l1": 1.2, "sharpness": 0.812,
             "swd": 0.00734, "color_error": 1.234, "ms_per_image": 3.25, "n": 7}
     res = {"telea": {"bands": {"0-10": band, "10-20": band}, "mean": {**band, "n": 14}}}
-    text = ev.format_table(res)
+    text = report.format_table(res)
     lines = text.splitlines()
     assert len(lines) == 2 + 3
     assert len({len(line) for line in lines}) == 1  # aligned
@@ -141,7 +142,7 @@ def test_format_table_is_markdown():
 def test_format_table_shows_a_dash_for_a_missing_or_nan_metric():
     band = {"mse": 1.0, "psnr": 40.0, "hole_psnr": 30.0, "ssim": 0.99, "l1": 0.5, "sharpness": float("nan"),
             "ms_per_image": 1.0, "n": 1}  # no swd / color_error: a results file from before they existed
-    cells = [c.strip() for c in ev.format_table({"m": {"bands": {"0-10": band}, "mean": band}}).splitlines()[2].strip("|").split("|")]
+    cells = [c.strip() for c in report.format_table({"m": {"bands": {"0-10": band}, "mean": band}}).splitlines()[2].strip("|").split("|")]
     assert cells[7:10] == ["–", "–", "–"]
 
 
@@ -163,14 +164,14 @@ def test_realism_metrics_of_a_blurry_and_an_exact_fill():
 def test_grid_rows_spread_over_bands(tiny):
     root, masks = tiny
     pairs = ev.prepare_pairs(root, "test", masks, 32, progress=False)
-    rows = ev.grid_rows(pairs, n=4)
+    rows = report.grid_rows(pairs, n=4)
     assert [r.label.split()[0] for r in rows] == ["0-10", "0-10", "20-30", "20-30"]
     assert rows[-1].hole.any()
 
 
 def test_bad_arguments_raise_eval_error(tiny, tmp_path):
     root, masks = tiny
-    with pytest.raises(ev.EvalError, match="unknown method 'nope'.*telea"):
+    with pytest.raises(ev.EvalError, match="unknown model 'nope'.*telea"):
         ev.check_methods(["nope"])
     with pytest.raises(ev.EvalError, match="size"):
         ev.prepare_pairs(root, "test", masks, 0)
@@ -250,7 +251,7 @@ def test_exact_fill_counts_as_psnr_cap():
 
 
 def test_write_json_atomic_and_readable(tmp_path):
-    path = ev.write_json(tmp_path / "sub" / "r.json", {"telea": {"bands": {}, "mean": {}}})
+    path = report.write_json(tmp_path / "sub" / "r.json", {"telea": {"bands": {}, "mean": {}}})
     assert json.loads(path.read_text()) == {"telea": {"bands": {}, "mean": {}}}
     assert path.stat().st_mode & 0o044  # group/other may read it (mkstemp alone would leave 0600)
     assert [p.name for p in path.parent.iterdir()] == ["r.json"]

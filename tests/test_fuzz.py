@@ -25,8 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from inpaintkit.images import ImageReadError, read_image, read_mask
-from inpaintkit.inference import read_picture
+from inpaintkit.images import ImageReadError, read_image, read_mask, read_picture
 from inpaintkit.server import create_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow warns about the corrupt EXIF it skips

@@ -12,8 +12,11 @@ from PIL import Image, ImageOps
 
 import inpaintkit
 from inpaintkit.images import ImageReadError
-from inpaintkit.inference import (EmptyMaskWarning, InpaintError, _orient, fill_file, inpaint, load_filler,
-                                  mask_to_bool, plan_crops, read_picture, write_picture)
+from inpaintkit.images import mask_to_bool, read_picture, write_picture
+from inpaintkit.images.read import _orient
+from inpaintkit.inference import EmptyMaskWarning, InpaintError, fill_file, inpaint
+from inpaintkit.model_spec import load_filler
+from inpaintkit.tiling import plan_crops
 from inpaintkit.models.base import run_contract
 
 

@@ -80,5 +80,5 @@ def test_report_cache_and_force(script, data_root, tmp_path, monkeypatch):
 
 
 def test_unknown_method_exits(script, data_root, tmp_path):
-    with pytest.raises(SystemExit, match="unknown method 'nope'"):
+    with pytest.raises(SystemExit, match="unknown model 'nope'"):
         script.main(["--data-root", str(data_root), "--docs", str(tmp_path / "docs"), "--methods", "nope"])

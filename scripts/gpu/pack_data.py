@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from inpaintkit.data import list_celeba, list_images
+from inpaintkit.data import list_celeba, list_dataset
 from inpaintkit.images import preprocess, read_image
 
 DATA = Path("../shared/data")
@@ -37,7 +37,7 @@ def jobs(val_faces: int) -> tuple[list, list, str]:
     train, val = list_celeba(cel, "train"), list_celeba(cel, "val")[:val_faces]
     faces = lambda ps: [(str(p), 128, f"celeba/img_align_celeba/{p.stem}.webp", 85) for p in ps]  # noqa: E731
     scenes = [(str(p), 160, "scenes/" + p.relative_to(DATA / "scenes").with_suffix(".webp").as_posix(), 88)
-              for sub in ("imagenet_samples", "bsds500/train") for p in list_images(DATA / "scenes" / sub)]
+              for sub in ("imagenet_samples", "bsds500/train") for p in list_dataset(DATA / "scenes" / sub)]
     part = "".join(f"{p.stem}.webp {s}\n" for s, ps in ((0, train), (1, val)) for p in ps)
     return scenes + faces(val), faces(train), part
 

@@ -23,12 +23,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
+from inpaintkit.errors import InpaintkitError
 from inpaintkit.fileio import atomic_write_bytes, atomic_write_text
 
 FORMAT = "inpaintkit"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InpaintkitError, ValueError):
     """A weights file that is not ours, is damaged, or does not fit the model."""
 
 

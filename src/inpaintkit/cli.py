@@ -12,6 +12,14 @@ import typer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image inpainting: train, evaluate and apply models.")
 
+# the model spec forms every command takes (inpaintkit.model_spec); kept in one place so the helps agree
+MODEL_FORMS = ("a name (see `inpaintkit models`), a .safetensors model file, or an .onnx file (runs in onnxruntime); "
+               "any may end in +flip (average with the mirrored fill), +bf16 (bfloat16 autocast) or +texture "
+               "(PatchMatch texture deep in wide holes)")
+BACKEND_HELP = ("torch (PyTorch eager), bf16 (PyTorch under bfloat16 autocast: faster on CPUs with AVX512-BF16/AMX) "
+                "or onnx (onnxruntime; a name is exported once to ~/.cache/inpaintkit/onnx). "
+                "Default: onnx for an .onnx file, else torch.")
+
 
 def printable(text: str) -> str:
     """``text`` with the bytes of a file name that is not valid UTF-8 shown as ``\\xff`` escapes."""
@@ -65,7 +73,7 @@ def models_cmd() -> None:
 @app.command("demo")
 def demo_cmd(
     out: Path = typer.Option(Path("demo.png"), "-o", "--out", help="Where to write the before/after picture."),
-    model: Optional[str] = typer.Option(None, help="Model name or file (default: the bundled default model)."),
+    model: Optional[str] = typer.Option(None, help=f"The model: {MODEL_FORMS}. Default: the bundled default model."),
     photo: str = typer.Option("astronaut", help="Bundled photo: astronaut, chelsea or coffee."),
     seed: int = typer.Option(3, help="Seed of the generated mask."),
 ) -> None:
@@ -150,7 +158,7 @@ def train_cmd(
 
 @app.command("eval")
 def eval_cmd(
-    method: Optional[List[str]] = typer.Option(None, "--method", "-m", help="Method to evaluate (repeat for several); see `inpaintkit models`."),
+    method: Optional[List[str]] = typer.Option(None, "--method", "-m", help=f"Method to evaluate (repeat for several): {MODEL_FORMS}. A file is reported under its file stem; LABEL=SPEC reports it under LABEL (e.g. gan=runs/gan/model-best.safetensors)."),
     data: Optional[Path] = typer.Option(None, "--data", help="CelebA-layout folder (img_align_celeba/ + list_eval_partition.txt) or any folder of images."),
     split: str = typer.Option("test", "--split", help="CelebA split (train/val/test); for a plain folder, a subfolder if it exists."),
     masks: Optional[Path] = typer.Option(None, "--masks", help="Folder of mask files (NVIDIA numbering, or banded by hole ratio)."),
@@ -163,11 +171,12 @@ def eval_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Evaluate methods with the protocol: per-band MSE, PSNR, hole-PSNR, SSIM, L1 and ms per image."""
-    from inpaintkit.evaluate import EvalError, check_methods, evaluate_pairs, format_table, prepare_pairs, write_grid, write_json
-    from inpaintkit.images import ImageReadError
+    from inpaintkit.errors import InpaintkitError
+    from inpaintkit.evaluate import check_methods, evaluate_pairs, prepare_pairs
+    from inpaintkit.eval_report import format_table, write_grid, write_json
 
     if not method:
-        raise fail("give at least one --method (see `inpaintkit models`)")
+        raise fail("give at least one --method (see `inpaintkit models`, or a model file)")
     if data is None or masks is None:
         raise fail("--data and --masks are required")
     if batch < 1 or workers < 1:
@@ -183,8 +192,8 @@ def eval_cmd(
         methods = check_methods(method)
         pairs = prepare_pairs(data, split, masks, size, limit, progress=not quiet)
         results = evaluate_pairs(methods, pairs, batch=batch, progress=not quiet, workers=workers)
-    except (EvalError, ImageReadError) as e:
-        raise fail(str(e))
+    except InpaintkitError as e:
+        raise fail(_message(e))
     typer.echo(format_table(results))
     if json_path is not None:
         write_json(json_path, results)
@@ -228,7 +237,8 @@ def masks_cmd(
 def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (127.0.0.1: this machine only)."),
     port: int = typer.Option(8080, "--port", help="TCP port."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model name or file (default: the bundled default model)."),
+    model: Optional[str] = typer.Option(None, "--model", help=f"The model: {MODEL_FORMS}. Default: the bundled default model."),
+    backend: Optional[str] = typer.Option(None, "--backend", help=BACKEND_HELP),
     max_upload_mb: float = typer.Option(100.0, "--max-upload-mb", help="Largest request (image + mask) in MB."),
     max_pixels: int = typer.Option(25_000_000, "--max-pixels", help="Largest image in pixels (width x height)."),
     max_concurrency: int = typer.Option(1, "--max-concurrency", help="Fills that run at the same time."),
@@ -248,8 +258,7 @@ def serve_cmd(
         err = e.errors()[0]
         option = {"body_timeout_s": "body-timeout", "allowed_hosts": "allow-host"}.get(str(err["loc"][0]))
         raise fail(f"--{option or str(err['loc'][0]).replace('_', '-')}: {err['msg']}")
-    from inpaintkit.checkpoint import CheckpointError
-    from inpaintkit.inference import InpaintError
+    from inpaintkit.errors import InpaintkitError
     from inpaintkit.server.app import bind, create_app, run
 
     try:
@@ -257,10 +266,10 @@ def serve_cmd(
     except OSError as e:
         raise fail(f"cannot listen on {host}:{port}: {e.strerror or e}")
     try:
-        web = create_app(settings.model, max_upload_mb=settings.max_upload_mb, max_pixels=settings.max_pixels,
+        web = create_app(settings.model, backend=backend, max_upload_mb=settings.max_upload_mb, max_pixels=settings.max_pixels,
                          max_concurrency=settings.max_concurrency, body_timeout_s=settings.body_timeout_s,
                          allowed_hosts=settings.hosts)
-    except (KeyError, CheckpointError, InpaintError, OSError) as e:
+    except (InpaintkitError, OSError) as e:
         sock.close()
         raise fail(_message(e))
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -274,14 +283,10 @@ def serve_cmd(
 
 
 def _fill_errors():
-    """The exception types a user can cause while filling (loaded lazily)."""
-    from inpaintkit.checkpoint import CheckpointError
-    from inpaintkit.export import ExportError
-    from inpaintkit.images import ImageReadError
-    from inpaintkit.inference import InpaintError
-    from inpaintkit.models.registry import UnknownModelError
+    """The errors a user can cause (:class:`~inpaintkit.errors.InpaintkitError`, the base of every package error)."""
+    from inpaintkit.errors import InpaintkitError
 
-    return (CheckpointError, ExportError, ImageReadError, InpaintError, UnknownModelError)
+    return InpaintkitError
 
 
 @app.command("fill")
@@ -289,8 +294,8 @@ def fill_cmd(
     image: Path = typer.Argument(..., help="A photo (jpg, png 8/16-bit, webp, bmp, tif), or a folder of photos."),
     mask: Path = typer.Option(..., "--mask", "-m", help="Mask file (hole = grey > 127, or the alpha channel when it has transparency), or a folder of masks matched by file stem (photo.jpg <- photo.png or photo_mask.png)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (format from its suffix), or output folder for the folder form."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model name (see `inpaintkit models`), .safetensors model file, or .onnx file with --backend onnx. Default: the bundled default model."),
-    backend: str = typer.Option("torch", "--backend", help="torch (PyTorch eager), bf16 (PyTorch under bfloat16 autocast: faster on CPUs with AVX512-BF16/AMX) or onnx (onnxruntime; a name is exported once to ~/.cache/inpaintkit/onnx)."),
+    model: Optional[str] = typer.Option(None, "--model", help=f"The model: {MODEL_FORMS}. Default: the bundled default model."),
+    backend: Optional[str] = typer.Option(None, "--backend", help=BACKEND_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace outputs that already exist (default: refuse / skip them)."),
     working_size: int = typer.Option(512, "--working-size", help="Longest side the model is given; bigger photos are filled crop by crop around each hole."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for the model (default: all cores; 1 is much faster when other programs keep the CPU busy)."),
@@ -302,11 +307,14 @@ def fill_cmd(
     """
     import warnings
 
-    from inpaintkit.inference import (InpaintError, LossyOutputWarning, check_threads, fill_file, fill_folder,
-                                      load_filler, output_format)
+    from inpaintkit.batch import fill_folder
+    from inpaintkit.errors import InpaintError, LossyOutputWarning
+    from inpaintkit.images import output_format
+    from inpaintkit.inference import fill_file
+    from inpaintkit.model_spec import BACKENDS, check_threads, load_filler
 
     errors = _fill_errors()
-    if backend not in ("torch", "bf16", "onnx"):
+    if backend is not None and backend not in BACKENDS:
         raise fail(f"--backend must be torch, bf16 or onnx, got '{backend}'")
     if working_size < 8:
         raise fail("--working-size must be at least 8")
@@ -361,7 +369,7 @@ def fill_cmd(
 @app.command("export")
 def export_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="The .onnx file to write."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model name or .safetensors model file (default: the bundled default model)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model name (see `inpaintkit models`) or .safetensors model file (default: the bundled default model). +flip is applied when filling: fill with --model FILE.onnx+flip."),
     opset: int = typer.Option(17, "--opset", help="ONNX opset (>= 17)."),
 ) -> None:
     """Export a network to ONNX (dynamic batch/height/width; raw forward(masked, mask)) and check it against PyTorch."""
@@ -424,7 +432,7 @@ def fill_video_cmd(
     input: Path = typer.Argument(..., help="A video (mp4, mov, mkv, webm, avi) or a folder of frames (name order)."),
     mask: Path = typer.Option(..., "--mask", "-m", help="One mask image for every frame (a watermark), a folder of per-frame masks (name order) or a mask video; hole = grey > 127."),
     out: Path = typer.Option(..., "--out", "-o", help="Output video (same frame rate; audio copied where the container allows) or folder of PNG frames."),
-    model: Optional[str] = typer.Option(None, "--model", help="Image model for what is never seen (see `inpaintkit models`; default: the bundled default model)."),
+    model: Optional[str] = typer.Option(None, "--model", help=f"Image model for what is never seen: {MODEL_FORMS}. Default: the bundled default model."),
     window: int = typer.Option(8, "--window", help="Frames looked at on each side for the background behind the hole."),
     dilate: int = typer.Option(0, "--dilate", help="Grow the masks by this many pixels (object outlines miss shadows and motion blur)."),
     per_frame: bool = typer.Option(False, "--per-frame", help="No propagation: the image model on every frame (the baseline)."),
@@ -449,14 +457,11 @@ def fill_video_cmd(
         config = VideoFillConfig(window=window, dilate=dilate, propagate=not per_frame)
         res = fill_video_file(input, mask, out, model, config=config, fps=fps, codec=codec, overwrite=overwrite,
                               progress=not quiet)
-    except (*_fill_errors(), ValueError, OSError) as e:
+    except (_fill_errors(), ValueError, OSError) as e:
         raise fail(_message(e))
     audio = ", audio copied" if res["audio_copied"] else ""
     typer.echo(f"wrote {out} ({res['frames']} frames, {res['fps']:.1f} frames/s{audio})")
 
-
-def main() -> None:  # pragma: no cover
-    app()
 
 
 if __name__ == "__main__":  # pragma: no cover

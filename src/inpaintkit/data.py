@@ -12,7 +12,6 @@ Typical use (the trainer builds the DataLoader itself)::
 from __future__ import annotations
 
 import hashlib
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -21,16 +20,16 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from inpaintkit.errors import InpaintkitError
 from inpaintkit import augment
 from inpaintkit.fileio import atomic_path
-from inpaintkit.images import preprocess, read_image
+from inpaintkit.images import IMAGE_SUFFIXES, list_images, preprocess, read_image
 from inpaintkit.masks import MaskGenerator
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 SPLITS = {"train": 0, "val": 1, "test": 2}
 
 
-class DatasetError(ValueError):
+class DatasetError(InpaintkitError, ValueError):
     """A dataset folder that cannot be used (missing, no images, bad partition file, unknown split)."""
 
 
@@ -67,35 +66,27 @@ def list_celeba(root, split: str) -> List[Path]:
     return paths
 
 
-def list_images(root) -> List[Path]:
-    """Every image file under ``root`` (recursive; jpg jpeg png webp bmp tif tiff, any case), sorted by path
-    relative to ``root``. Hidden files and folders (names starting with '.') are skipped."""
-    root = Path(root)
-    if not root.is_dir():
-        raise DatasetError(f"image folder '{root}' does not exist")
-    paths = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for f in filenames:
-            if not f.startswith(".") and Path(f).suffix.lower() in IMAGE_EXTENSIONS:
-                paths.append(Path(dirpath) / f)
+def _image_folder(root: Path) -> List[Path]:
+    """Every image file under ``root`` (recursive, :func:`inpaintkit.images.list_images`); DatasetError when none."""
+    paths = list_images(root, recursive=True)
     if not paths:
-        raise DatasetError(f"no images ({', '.join(sorted(IMAGE_EXTENSIONS))}) under '{root}'")
-    return sorted(paths, key=lambda p: p.relative_to(root).as_posix())
+        raise DatasetError(f"no images ({', '.join(IMAGE_SUFFIXES)}) under '{root}'")
+    return paths
 
 
 def list_dataset(root, split: Optional[str] = None) -> List[Path]:
     """CelebA layout when ``root/list_eval_partition.txt`` exists (``split`` defaults to "test"), otherwise a
     plain image folder: ``root/<split>`` when ``split`` is given and that subfolder exists (e.g.
-    ``bsds500/val``), else all images under ``root`` (``split`` is then ignored)."""
+    ``bsds500/val``), else all images under ``root`` (``split`` is then ignored). A plain folder is listed
+    recursively (any suffix case, hidden files and folders skipped), sorted by path relative to it."""
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(f"dataset folder '{root}' does not exist")
     if (root / "list_eval_partition.txt").is_file():
         return list_celeba(root, split or "test")
     if split is not None and (root / split).is_dir():
-        return list_images(root / split)
-    return list_images(root)
+        return _image_folder(root / split)
+    return _image_folder(root)
 
 
 def _load_one(args: Tuple[str, int]) -> np.ndarray:

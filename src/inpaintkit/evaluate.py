@@ -17,7 +17,12 @@ Example (needs ``../shared/data``):
     >>> pairs = prepare_pairs("../shared/data/celeba", "test",
     ...                       "../shared/data/masks/nvidia_irregular_test", 128, limit=20)  # doctest: +SKIP
     >>> results = evaluate_pairs(["telea", "ns"], pairs)                                      # doctest: +SKIP
+    >>> from inpaintkit.eval_report import format_table                                       # doctest: +SKIP
     >>> print(format_table(results))                                                          # doctest: +SKIP
+
+A method is any model spec (:mod:`inpaintkit.model_spec`): a name, a model file (reported under its file stem),
+an ``.onnx`` file, ``+flip`` / ``+bf16`` / ``+texture``, or ``LABEL=SPEC``. The tables, JSON and comparison
+picture are in :mod:`inpaintkit.eval_report`.
 
 The result has exactly the JSON shape
 ``{"<method>": {"bands": {"0-10": {"mse", "psnr", "hole_psnr", "ssim", "l1", "sharpness", "swd", "color_error",
@@ -26,30 +31,30 @@ The result has exactly the JSON shape
 """
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from inpaintkit import metrics
-from inpaintkit.fileio import atomic_path, atomic_write_text
+from inpaintkit.errors import InpaintkitError, ModelSpecError
 from inpaintkit.images import mask_to_tensor, read_mask, to_tensor, to_uint8
 from inpaintkit.metrics.sharpness import hole_gradient
-from inpaintkit.models.registry import list_models, model_kind
+from inpaintkit.model_spec import SPEC_FORMS, check_spec, kind_of, parse_spec
+from inpaintkit.models.registry import UnknownModelError, list_models
 
 METRICS = ("mse", "psnr", "hole_psnr", "ssim", "l1", "sharpness", "swd", "color_error", "ms_per_image")
 MIN_SIZE, MAX_SIZE = 16, 1024
 
 
-class EvalError(ValueError):
+class EvalError(InpaintkitError, ValueError):
     """A bad evaluation argument (missing folder, no images, unknown method, ...); the message is one line."""
 
 
@@ -86,43 +91,39 @@ class Pairs:
 
 
 def method_label(spec: str) -> str:
-    """The name a method is reported under: ``"faces"`` -> ``faces``; ``"gan=runs/gan/model-best.safetensors"`` -> ``gan``."""
-    return spec.partition("=")[0]
+    """The name a method is reported under (:class:`~inpaintkit.model_spec.ModelSpec` ``.label``): ``"faces"`` ->
+    ``faces``; ``"gan=runs/gan/model-best.safetensors"`` -> ``gan``; ``"runs/gan/model-best.safetensors"`` ->
+    ``model-best``."""
+    return parse_spec(spec).label
 
 
 def load_method(spec: str):
-    """A registered name or ``LABEL=PATH`` to a model file or training checkpoint; either may end in ``+flip``
-    (flip test-time averaging, see :func:`inpaintkit.models.pretrained.load`)."""
+    """A fresh model for any model spec (:func:`inpaintkit.models.pretrained.load`)."""
     from inpaintkit.models.pretrained import load
 
-    label, sep, path = spec.partition("=")
-    return load(path if sep else spec)
+    return load(spec)
 
 
 def method_kind(spec: str) -> str:
-    from inpaintkit.models.pretrained import split_suffixes
-
-    return "network" if "=" in spec or split_suffixes(spec)[1] else model_kind(spec)
+    """``"classical"`` (filled one image at a time) or ``"network"``."""
+    return kind_of(parse_spec(spec))
 
 
 def check_methods(methods: Sequence[str]) -> list[str]:
-    """Return ``methods`` without duplicates, or raise EvalError naming an unknown one and the valid names."""
+    """Return ``methods`` without duplicates, or raise EvalError naming a bad one (an unknown name lists the
+    valid ones); two methods reported under one label are refused."""
     if not methods:
-        raise EvalError("give at least one --method; valid names: " + ", ".join(list_models()))
-    from inpaintkit.models.pretrained import split_suffixes
-
-    valid = list_models()
-    for spec in methods:
-        m, suffixes = split_suffixes(spec)
-        label, sep, path = m.partition("=")
-        if suffixes and not sep and m in valid and model_kind(m) == "classical":
-            raise EvalError(f"method {spec!r}: '{''.join(suffixes)}' needs a network, {m!r} is a classical method")
-        if sep:
-            if not label or not Path(path).is_file():
-                raise EvalError(f"method {spec!r}: give LABEL=PATH with an existing model file")
-            continue
-        if m not in valid:
-            raise EvalError(f"unknown method {spec!r}; valid names: {', '.join(valid)}")
+        raise EvalError(f"give at least one --method: {SPEC_FORMS}; valid names: " + ", ".join(list_models()))
+    labels: dict[str, str] = {}
+    for spec in dict.fromkeys(methods):
+        try:
+            label = check_spec(spec).label
+        except (ModelSpecError, UnknownModelError) as e:
+            raise EvalError(f"method {spec!r}: {str(e) if isinstance(e, ModelSpecError) else e}") from None
+        if label in labels:
+            raise EvalError(f"methods {labels[label]!r} and {spec!r} are both reported as {label!r}; "
+                            f"name one with LABEL=SPEC")
+        labels[label] = spec
     return list(dict.fromkeys(methods))
 
 
@@ -296,7 +297,7 @@ def evaluate_method(method: str, pairs: Pairs, batch: int = 32, workers: int = 1
     model = load_method(method)
     if hasattr(model, "eval"):
         model.eval()
-    with _torch_threads(1 if classical else None):
+    with torch_threads(1 if classical else None):
         for band in pairs.bands:
             bands[band] = _run_band(model, pairs, band, step, bar)
     return {"bands": bands, "mean": mean_over_bands(bands)}
@@ -317,7 +318,7 @@ def _run_band(model, pairs: Pairs, band: str, step: int, bar: tqdm | None) -> di
 
 
 @contextmanager
-def _torch_threads(n: int | None):
+def torch_threads(n: int | None):
     """Run with ``n`` torch threads (None: unchanged). The per-image tensor work around a classical method is
     tiny, and on a busy 2-core machine two threads waiting for each other make it many times slower."""
     old = torch.get_num_threads()
@@ -351,127 +352,3 @@ def evaluate(methods: Sequence[str], data, split: str, masks_dir, size: int = 12
     methods = check_methods(methods)
     pairs = prepare_pairs(data, split, masks_dir, size, limit, progress=progress)
     return evaluate_pairs(methods, pairs, batch=batch, progress=progress, workers=workers)
-
-
-# --- output ---------------------------------------------------------------------------------------
-
-_COLUMNS = [("MSE", "mse", "{:.2f}"), ("PSNR", "psnr", "{:.2f}"), ("hole-PSNR", "hole_psnr", "{:.2f}"),
-            ("SSIM", "ssim", "{:.4f}"), ("L1", "l1", "{:.2f}"), ("sharp", "sharpness", "{:.2f}"),
-            ("SWDx1e3", "swd", "{:.2f}"), ("dE", "color_error", "{:.2f}"), ("ms/img", "ms_per_image", "{:.1f}"), ("n", "n", "{:d}")]
-
-
-def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]], left: int = 1) -> str:
-    """An aligned Markdown table: the first ``left`` columns left-aligned, the rest right-aligned."""
-    rows = [list(map(str, r)) for r in rows]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-
-    def line(cells):
-        return "| " + " | ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))) + " |"
-
-    rule = "|" + "|".join(("-" * (w + 1) + ":") if i >= left else (":" + "-" * (w + 1)) for i, w in enumerate(widths)) + "|"
-    return "\n".join([line(header), rule, *(line(r) for r in rows)])
-
-
-def _cell(v: dict, key: str, fmt: str) -> str:
-    x = v.get(key, float("nan"))  # results written before a metric existed lack its key
-    if key == "swd":
-        x *= 1e3
-    return "–" if isinstance(x, float) and not np.isfinite(x) else fmt.format(x)
-
-
-def format_table(results: dict) -> str:
-    """Per-band rows (MSE, PSNR, hole-PSNR, SSIM, L1, sharpness ratio, SWD x1e3, hole colour ΔE00, ms/img, n)
-    of every method, plus its mean over bands.
-
-    Aligned for a terminal and valid Markdown.
-    """
-    rows = []
-    for method, res in results.items():
-        for band, v in [*res["bands"].items(), ("mean", res["mean"])]:
-            label = f"{band} %" if band != "mean" else "mean"
-            rows.append([method, label, *(_cell(v, key, fmt) for _, key, fmt in _COLUMNS)])
-    return markdown_table(["method", "band", *(c for c, _, _ in _COLUMNS)], rows, left=2)
-
-
-def write_json(path, obj) -> Path:
-    """Write ``obj`` as indented JSON atomically (:mod:`inpaintkit.fileio`)."""
-    path = Path(path)
-    atomic_write_text(path, json.dumps(obj, indent=1) + "\n")
-    return path
-
-
-# --- the comparison picture -----------------------------------------------------------------------
-
-
-@dataclass
-class GridRow:
-    image: np.ndarray  # uint8 [S,S,3], the truth
-    hole: np.ndarray  # bool [S,S]
-    label: str  # e.g. "30-40 %\n182641.jpg"
-
-
-def grid_rows(pairs: Pairs, n: int = 6) -> list[GridRow]:
-    """``n`` pairs spread over the bands (smallest to largest hole) and over the images."""
-    bands = pairs.bands
-    n = max(1, int(n))
-    rows = []
-    for k in range(n):
-        band = bands[round(k * (len(bands) - 1) / (n - 1))] if n > 1 else bands[0]
-        i = (k * len(pairs)) // n
-        rows.append(GridRow(pairs.images[i], pairs.hole(band, i), f"{band} %\n{pairs.names[i]}"))
-    return rows
-
-
-def fill_rows(method: str, rows: Sequence[GridRow]) -> list[np.ndarray]:
-    """The uint8 outputs [S,S,3] of ``method`` on ``rows``, one image at a time."""
-    model = load_method(method)
-    if hasattr(model, "eval"):
-        model.eval()
-    images = np.stack([r.image for r in rows])
-    holes = np.stack([r.hole for r in rows])
-    with _torch_threads(1 if method_kind(method) == "classical" else None):
-        _, _, outs = run_chunk(model, images, holes, 1, keep=True)
-    return list(outs)
-
-
-def make_grid(rows: Sequence[GridRow], outputs_by_method: dict[str, Sequence[np.ndarray]], path, cell: float = 1.7) -> Path:
-    """Write a PNG: one row per pair; columns = input (hole painted white), each method's output, truth.
-
-    Every output is labelled with its PSNR / hole-PSNR on that pair; the left column names the band and image.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    methods = list(outputs_by_method)
-    cols = ["input (hole white)", *methods, "truth"]
-    fig = Figure(figsize=(cell * len(cols), cell * len(rows) + 0.4))
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(len(rows), len(cols), squeeze=False)
-    for r, row in enumerate(rows):
-        shown = row.image.copy()
-        shown[row.hole] = 255
-        pictures = [shown, *(outputs_by_method[m][r] for m in methods), row.image]
-        for c, pic in enumerate(pictures):
-            ax = axes[r][c]
-            ax.imshow(pic, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if r == 0:
-                ax.set_title(cols[c], fontsize=9)
-            if 0 < c <= len(methods):
-                p = metrics.psnr(row.image, pic)
-                hp = metrics.psnr(row.image, pic, mask=row.hole)
-                ax.set_xlabel(f"{p:.1f} / {hp:.1f} dB", fontsize=7)
-        axes[r][0].set_ylabel(row.label, fontsize=8)
-    fig.suptitle("PSNR / hole-PSNR under each output", fontsize=8, y=0.995)
-    fig.tight_layout(pad=0.3)
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    return path
-
-
-def write_grid(methods: Sequence[str], pairs: Pairs, path, n: int = 6) -> Path:
-    """Fill ``n`` spread-out pairs with every method and write the comparison picture to ``path``."""
-    rows = grid_rows(pairs, n)
-    return make_grid(rows, {method_label(m): fill_rows(m, rows) for m in check_methods(methods)}, path)

@@ -30,23 +30,35 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from inpaintkit.errors import InpaintkitError
 from inpaintkit.fileio import atomic_path
-from inpaintkit.models.base import run_contract
+from inpaintkit.models.base import flip_averaged, run_contract
 
 OPSET = 17
 INPUTS = ("masked", "mask")
 OUTPUT = "pred"
 
 
-class ExportError(ValueError):
+class ExportError(InpaintkitError, ValueError):
     """A model that cannot be exported, or an ONNX file that cannot be used; one line."""
 
 
 def _network(model):
-    """Resolve ``model`` (name, path, or module) to a float32 eval-mode generator, or ExportError."""
-    from inpaintkit.models.pretrained import load
+    """Resolve ``model`` (a model spec without variants, or a module) to a float32 eval-mode generator, or
+    ExportError. The graph is the raw forward: ``+flip`` / ``+bf16`` / ``+texture`` are applied when filling."""
+    from inpaintkit.model_spec import load_torch, parse_spec
 
-    net = model if isinstance(model, torch.nn.Module) else load(model)
+    if isinstance(model, torch.nn.Module):
+        net = model
+    else:
+        spec = parse_spec(model)
+        if spec.backend == "onnx":
+            raise ExportError(f"'{spec.source}' is already an ONNX file; export a model name or .safetensors file")
+        if spec.variants or spec.backend != "torch":
+            extra = "".join((*spec.variants, *(("+bf16",) if spec.backend == "bf16" else ())))
+            raise ExportError(f"model {str(model)!r}: '{extra}' is applied when filling, not stored in the graph; "
+                              f"export {spec.source!r} and fill with --model FILE.onnx{extra if extra == '+flip' else ''}")
+        net = load_torch(spec.source)
     if not isinstance(net, torch.nn.Module):
         raise ExportError(f"model {str(model)!r} is a classical method; only networks export to ONNX")
     return net.float().eval()
@@ -117,8 +129,11 @@ class OnnxInpainter:
     """An exported generator run by onnxruntime behind the same contract: ``.fill(image, mask)``.
 
     ``threads``: onnxruntime intra-op threads (None = ``torch.get_num_threads()``, so ``torch.set_num_threads``
-    / ``--threads`` set both backends; both default to the number of physical cores).
+    / ``--threads`` set both backends; both default to the number of physical cores). ``flip_average = True``
+    averages each fill with that of the mirrored image, as for a PyTorch network (``model.onnx+flip``).
     """
+
+    flip_average: bool = False
 
     def __init__(self, path, threads: int | None = None):
         import onnxruntime as ort
@@ -158,7 +173,8 @@ class OnnxInpainter:
         return torch.from_numpy(out)
 
     def fill(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return run_contract(self.predict, image, mask, self.multiple)
+        predict = flip_averaged(self.predict) if self.flip_average else self.predict
+        return run_contract(predict, image, mask, self.multiple)
 
     def __repr__(self) -> str:
         return f"OnnxInpainter({str(self.path)!r})"

@@ -23,13 +23,15 @@ from typing import Dict, List, Optional, Tuple, Union
 import cv2
 import numpy as np
 
+from inpaintkit.errors import InpaintkitError
+
 Size = Union[int, Tuple[int, int]]
 
 BANDS = ["0-10", "10-20", "20-30", "30-40", "40-50", "50-60"]
 MASK_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 
-class MaskFolderError(ValueError):
+class MaskFolderError(InpaintkitError, ValueError):
     """A mask folder that is missing or holds no mask files (one-line message)."""
 
 

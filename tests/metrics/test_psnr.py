@@ -1,4 +1,4 @@
-"""PSNR and hole-PSNR against scikit-image and closed forms; torch version against the numpy one."""
+"""PSNR and hole-PSNR against scikit-image and closed forms."""
 from __future__ import annotations
 
 import doctest
@@ -7,16 +7,11 @@ import math
 
 import numpy as np
 import pytest
-import torch
 from skimage.metrics import peak_signal_noise_ratio
 
-from inpaintkit.metrics import psnr, psnr_torch
+from inpaintkit.metrics import psnr
 
 from _metric_images import random_pair, real_pairs
-
-
-def to_tensor(*imgs: np.ndarray, dtype=torch.float64) -> torch.Tensor:
-    return torch.stack([torch.from_numpy(x).permute(2, 0, 1) for x in imgs]).to(dtype) / 255.0
 
 
 def sk_psnr(a, b):
@@ -65,30 +60,6 @@ def test_closed_forms():
     assert math.isnan(psnr(a, b, np.zeros((16, 16), bool)))
 
 
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_torch_matches_numpy(dtype):
-    pairs = [random_pair(s, noise=n) for s, n in ((0, 40), (1, 3), (2, 90))]
-    x = to_tensor(*[p[0] for p in pairs], dtype=dtype)
-    y = to_tensor(*[p[1] for p in pairs], dtype=dtype)
-    got = psnr_torch(x, y)
-    assert got.shape == (3,)
-    for i, (a, b) in enumerate(pairs):
-        assert abs(got[i].item() - psnr(a, b)) < 1e-4
-    # on the 0–255 scale with data_range=255 the numbers are the same
-    got255 = psnr_torch(x * 255, y * 255, data_range=255.0)
-    assert torch.allclose(got255, got, atol=1e-4)
-    hole = np.zeros((3, 32, 40), bool)
-    hole[:, 4:12, 8:30] = True
-    got = psnr_torch(x, y, torch.from_numpy(hole)[:, None])
-    for i, (a, b) in enumerate(pairs):
-        assert abs(got[i].item() - psnr(a, b, hole[i])) < 1e-4
-
-
-def test_torch_identical_is_inf():
-    x = torch.rand(2, 3, 8, 8)
-    assert torch.isinf(psnr_torch(x, x.clone())).all()
-
-
 def test_bad_inputs_raise_value_error():
     a, b = random_pair(0)
     with pytest.raises(ValueError, match="shapes differ"):
@@ -99,10 +70,3 @@ def test_bad_inputs_raise_value_error():
         psnr(a[None], b[None])
     with pytest.raises(ValueError, match="data_range"):
         psnr(a, b, data_range=0)
-    x = torch.rand(1, 3, 8, 8)
-    with pytest.raises(ValueError, match="data_range"):
-        psnr_torch(x, x, data_range=-1.0)
-    with pytest.raises(ValueError, match="shapes differ"):
-        psnr_torch(x, x[:, :2])
-    with pytest.raises(ValueError, match="torch tensor"):
-        psnr_torch(x.numpy(), x)

@@ -1,4 +1,4 @@
-"""SSIM against scikit-image's Wang et al. configuration, closed forms, and the torch version."""
+"""SSIM against scikit-image's Wang et al. configuration and closed forms."""
 from __future__ import annotations
 
 import doctest
@@ -7,10 +7,9 @@ import threading
 
 import numpy as np
 import pytest
-import torch
 from skimage.metrics import structural_similarity
 
-from inpaintkit.metrics import ssim, ssim_torch
+from inpaintkit.metrics import ssim
 
 from _metric_images import random_pair, real_pairs
 
@@ -19,10 +18,6 @@ def sk_ssim(a, b):
     return structural_similarity(
         a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255, channel_axis=-1
     )
-
-
-def to_tensor(*imgs: np.ndarray, dtype=torch.float64) -> torch.Tensor:
-    return torch.stack([torch.from_numpy(x).permute(2, 0, 1) for x in imgs]).to(dtype) / 255.0
 
 
 def test_docstring_examples_run():
@@ -104,37 +99,6 @@ def test_buffers_are_reused_safely_across_shapes_and_threads():
         assert results[i] == pytest.approx(expected * 5, abs=1e-12)
 
 
-@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-9), (torch.float32, 1e-4)])
-def test_torch_matches_numpy(dtype, tol):
-    pairs = [random_pair(s, (24, 30, 3), n) for s, n in ((0, 40), (1, 5), (2, 120))]
-    x = to_tensor(*[p[0] for p in pairs], dtype=dtype)
-    y = to_tensor(*[p[1] for p in pairs], dtype=dtype)
-    got = ssim_torch(x, y)
-    assert got.shape == (3,) and got.dtype == dtype
-    for i, (a, b) in enumerate(pairs):
-        assert abs(got[i].item() - ssim(a, b)) < tol
-    assert torch.allclose(ssim_torch(x * 255, y * 255, data_range=255.0), got, atol=tol)
-
-
-@pytest.mark.data
-def test_torch_matches_numpy_on_real_faces(data_dir):
-    for a, b in real_pairs(data_dir):
-        got = ssim_torch(to_tensor(a, dtype=torch.float32), to_tensor(b, dtype=torch.float32))
-        assert abs(got.item() - ssim(a, b)) < 1e-4
-
-
-def test_torch_is_a_usable_loss():
-    g = torch.Generator().manual_seed(0)
-    target = torch.rand(2, 3, 16, 16, generator=g)
-    pred = (target + 0.3 * torch.randn(2, 3, 16, 16, generator=g)).clamp(0, 1).requires_grad_(True)
-    before = ssim_torch(pred, target)
-    (1 - before).sum().backward()
-    assert pred.grad is not None and torch.isfinite(pred.grad).all() and pred.grad.abs().sum() > 0
-    with torch.no_grad():
-        after = ssim_torch(pred - 0.05 * pred.grad / pred.grad.abs().max(), target)
-    assert (after > before.detach()).all()
-
-
 def test_bad_inputs_raise_value_error():
     a, b = random_pair(0, (16, 16, 3))
     with pytest.raises(ValueError, match="at least 11x11"):
@@ -145,10 +109,3 @@ def test_bad_inputs_raise_value_error():
         ssim(a.astype(np.float64), b.astype(np.float64))
     with pytest.raises(ValueError, match="HxWx3"):
         ssim(a[..., 0], b[..., 0])
-    x = torch.rand(1, 3, 16, 16)
-    with pytest.raises(ValueError, match="at least 11x11"):
-        ssim_torch(x[..., :10], x[..., :10])
-    with pytest.raises(ValueError, match=r"\[B,C,H,W\]"):
-        ssim_torch(x[0], x[0])
-    with pytest.raises(ValueError, match="floating"):
-        ssim_torch(x.to(torch.int64), x.to(torch.int64))

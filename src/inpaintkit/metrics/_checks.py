@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
-from torch import Tensor
 
 
 def check_uint8_pair(a: np.ndarray, b: np.ndarray) -> None:
@@ -26,25 +24,3 @@ def check_bool_mask(mask: np.ndarray, shape: tuple[int, ...]) -> None:
     if mask.shape != tuple(shape[:2]):
         raise ValueError(f"mask must be HxW = {tuple(shape[:2])}, got {mask.shape}")
 
-
-def check_float_pair(pred: Tensor, target: Tensor) -> None:
-    """Both must be floating-point tensors of the same [B,C,H,W] shape."""
-    for name, x in (("pred", pred), ("target", target)):
-        if not isinstance(x, Tensor):
-            raise ValueError(f"{name} must be a torch tensor, got {type(x).__name__}")
-        if not torch.is_floating_point(x):
-            raise ValueError(f"{name} must be a floating-point tensor, got {x.dtype}")
-        if x.ndim != 4:
-            raise ValueError(f"{name} must be [B,C,H,W], got shape {tuple(x.shape)}")
-    if pred.shape != target.shape:
-        raise ValueError(f"shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}")
-
-
-def check_tensor_mask(mask: Tensor, pred: Tensor) -> Tensor:
-    """``mask`` [B,1,H,W] (1 / True = hole) → float hole weights {0, 1} in ``pred``'s dtype."""
-    if not isinstance(mask, Tensor):
-        raise ValueError(f"mask must be a torch tensor, got {type(mask).__name__}")
-    b, _, h, w = pred.shape
-    if mask.shape != (b, 1, h, w):
-        raise ValueError(f"mask must be [B,1,H,W] = {(b, 1, h, w)}, got {tuple(mask.shape)}")
-    return (mask > 0.5).to(pred.dtype)

@@ -14,12 +14,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
-from torch import Tensor
 
-from inpaintkit.metrics.mse import mse, mse_torch
+from inpaintkit.metrics.mse import mse
 
-__all__ = ["psnr", "psnr_torch"]
+__all__ = ["psnr"]
 
 
 def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None, data_range: float = 255) -> float:
@@ -40,19 +38,3 @@ def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None, data_rang
         return math.inf
     return 10.0 * math.log10(data_range**2 / m)  # nan stays nan
 
-
-def psnr_torch(pred: Tensor, target: Tensor, mask: Tensor | None = None, data_range: float = 1.0) -> Tensor:
-    """Per-image PSNR in dB of float ``[B,C,H,W]`` tensors → ``[B]`` (``inf`` where identical).
-
-    ``data_range`` is the inputs' scale: 1.0 for [0, 1] images, 255.0 for 0–255 values.
-
-    Example:
-        >>> import torch
-        >>> x = torch.zeros(2, 3, 4, 4)
-        >>> psnr_torch(x, x + 0.1).round()   # 10 log10(1 / 0.01)
-        tensor([20., 20.])
-    """
-    if data_range <= 0:
-        raise ValueError(f"data_range must be positive, got {data_range}")
-    m = mse_torch(pred, target, mask)  # [B]
-    return 10.0 * torch.log10(data_range**2 / m)

@@ -17,8 +17,7 @@ result — and then over the channels. This is exactly::
 
 (scikit-image filters with truncate=3.5 → radius int(3.5·1.5 + 0.5) = 5, then crops
 ``(win_size - 1) // 2 = 5`` pixels per border before the mean). :func:`ssim` does it about 4x
-faster (OpenCV separable filtering of all 15 statistic planes in one call, float64, reused buffers);
-:func:`ssim_torch` is the batched, differentiable version for training losses and validation.
+faster (OpenCV separable filtering of all 15 statistic planes in one call, float64, reused buffers).
 """
 from __future__ import annotations
 
@@ -26,13 +25,10 @@ import threading
 
 import cv2
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import Tensor
 
-from inpaintkit.metrics._checks import check_float_pair, check_uint8_pair
+from inpaintkit.metrics._checks import check_uint8_pair
 
-__all__ = ["ssim", "ssim_torch", "gaussian_window"]
+__all__ = ["ssim", "gaussian_window"]
 
 SIGMA = 1.5
 RADIUS = 5  # int(3.5 * SIGMA + 0.5), scipy's truncate=3.5 → an 11-tap window
@@ -119,31 +115,3 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     uxuy /= t  # the SSIM map over the valid region, [C,H-10,W-10]
     return float(uxuy.mean(axis=(1, 2), dtype=np.float64).mean())
 
-
-def ssim_torch(pred: Tensor, target: Tensor, data_range: float = 1.0) -> Tensor:
-    """Per-image mean SSIM of float ``[B,C,H,W]`` tensors → ``[B]``; differentiable (``1 - ssim`` is a loss).
-
-    Same definition as :func:`ssim` (valid-region mean, then channel mean), computed in the inputs'
-    dtype; ``data_range`` is the inputs' scale (1.0 for [0, 1] images).
-
-    Example:
-        >>> import torch
-        >>> x = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
-        >>> ssim_torch(x, x)
-        tensor([1., 1.])
-    """
-    check_float_pair(pred, target)
-    b, c, h, w = pred.shape
-    _check_size(h, w)
-    if data_range <= 0:
-        raise ValueError(f"data_range must be positive, got {data_range}")
-    g = torch.as_tensor(_G, dtype=pred.dtype, device=pred.device)
-    x = torch.cat([pred, target, pred * pred, target * target, pred * target], dim=1)  # [B,5C,H,W]
-    n = x.shape[1]
-    x = F.conv2d(x, g.view(1, 1, WIN, 1).expand(n, 1, WIN, 1), groups=n)  # valid: [B,5C,H-10,W]
-    x = F.conv2d(x, g.view(1, 1, 1, WIN).expand(n, 1, 1, WIN), groups=n)  # [B,5C,H-10,W-10]
-    ux, uy, uxx, uyy, uxy = x.split(c, dim=1)
-    c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
-    num = (2 * ux * uy + c1) * (2 * (uxy - ux * uy) + c2)
-    den = (ux * ux + uy * uy + c1) * ((uxx - ux * ux) + (uyy - uy * uy) + c2)
-    return (num / den).mean(dim=(1, 2, 3))

@@ -10,7 +10,7 @@ The CLI, the evaluator, the trainer's validation and the server all call it (thr
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -18,6 +18,27 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 Predict = Callable[[Tensor, Tensor], Tensor]
+
+
+@runtime_checkable
+class Inpainter(Protocol):
+    """Anything that fills through the contract: networks, classical methods, ONNX graphs, wrappers.
+
+    ``fill(image [B,3,H,W] float in [0,1], mask [B,1,H,W], 1 = hole) -> [B,3,H,W]``, known pixels unchanged.
+    """
+
+    def fill(self, image: Tensor, mask: Tensor) -> Tensor: ...
+
+
+def flip_averaged(forward: Predict) -> Predict:
+    """``forward`` averaged with its fill of the mirrored input: one call on twice the batch (``+flip``)."""
+
+    def predict(x: Tensor, m: Tensor) -> Tensor:
+        both = forward(torch.cat([x, x.flip(-1)]), torch.cat([m, m.flip(-1)]))  # [2B,3,H,W]
+        plain, mirrored = both.chunk(2)
+        return 0.5 * (plain + mirrored.flip(-1))
+
+    return predict
 
 
 def check_inputs(image: Tensor, mask: Tensor) -> None:
@@ -72,7 +93,7 @@ class InpaintingNetwork(nn.Module):
     trainer's losses see; ``fill(image, mask)`` is the contract above. ``multiple`` is the factor the
     input size must be divisible by; ``config`` holds the constructor arguments (saved with weights).
     ``flip_average = True`` makes ``fill`` average the prediction with that of the mirrored image
-    (test-time augmentation: one forward pass on twice the batch; ``NAME+flip`` in :func:`~inpaintkit.models.pretrained.load`).
+    (test-time augmentation: one forward pass on twice the batch; ``NAME+flip``, see :mod:`inpaintkit.model_spec`).
     ``bf16 = True`` runs ``fill``'s forward pass under bfloat16 autocast (about 1.5-2x faster on CPUs with
     AVX512-BF16 or AMX; fills differ from fp32 by about 1/255 at most; ``NAME+bf16``, ``--backend bf16``).
     """
@@ -93,13 +114,10 @@ class InpaintingNetwork(nn.Module):
             with torch.autocast(p.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                 return self(x, m).float()
 
+        run = flip_averaged(forward) if self.flip_average else forward
+
         def predict(x: Tensor, m: Tensor) -> Tensor:
-            x, m = x.to(p.dtype), m.to(p.dtype)
-            if not self.flip_average:
-                return forward(x, m)
-            both = forward(torch.cat([x, x.flip(-1)]), torch.cat([m, m.flip(-1)]))  # [2B,3,H,W]
-            plain, mirrored = both.chunk(2)
-            return 0.5 * (plain + mirrored.flip(-1))
+            return run(x.to(p.dtype), m.to(p.dtype))
 
         return run_contract(predict, image, mask, self.multiple)
 

@@ -1,8 +1,8 @@
 """The models that ship inside the package (``src/inpaintkit/weights/<name>.safetensors`` + ``.json``).
 
 ``faces`` (trained on CelebA), ``general`` (trained on general photos) and ``default`` (= ``general``).
-They load offline, with no download. :func:`load` is the one resolver the CLI, the evaluator, the
-server and the Python API use: a registered name, a bundled name, or a path to a model file.
+They load offline, with no download. :func:`load` resolves any model spec to a fresh model (the
+parsing itself is :mod:`inpaintkit.model_spec`, shared by the CLI, the evaluator, the server and the API).
 
 Example:
     >>> from inpaintkit.models.pretrained import load
@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from inpaintkit.checkpoint import CheckpointError, load_model
+from inpaintkit.model_spec import split_suffixes  # noqa: F401 - re-exported: the parser lives in model_spec
 from inpaintkit.models.registry import UnknownModelError, create_model, list_models, register_model
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -60,44 +61,31 @@ for _name in BUNDLED_DOCS:
     register_model(_bundled_factory(_name), name=_name, kind="pretrained")
 
 
-SUFFIXES = {"+flip": "flip_average", "+bf16": "bf16", "+texture": None}  # name suffix -> InpaintingNetwork switch
-# (+texture wraps the network instead: PatchMatch's texture deep in wide holes, models/texture.py)
-
-
-def split_suffixes(key: str) -> tuple[str, list[str]]:
-    """``"faces+flip+bf16"`` -> ``("faces", ["+flip", "+bf16"])``."""
-    found = []
-    while any(key.endswith(s) for s in SUFFIXES):
-        s = next(s for s in SUFFIXES if key.endswith(s))
-        found.insert(0, s)
-        key = key[: -len(s)]
-    return key, found
-
-
 def load(name_or_path: str | Path | None = None):
-    """Resolve a model for filling: ``None`` → ``default``; a registered name; or a model file path.
+    """Resolve a model for filling, as a fresh object: any model spec (:mod:`inpaintkit.model_spec`) — ``None``
+    → ``default``, a registered name, a model file, an ``.onnx`` file — with its ``+flip`` / ``+bf16`` /
+    ``+texture`` suffixes applied, e.g. ``faces+flip``.
 
-    Returns an object with ``.fill(image [B,3,H,W], mask [B,1,H,W])`` (networks in eval mode). A network's
-    name or path may end in ``+flip`` (average the fill with that of the mirrored image: twice the compute, a
-    little more accurate), ``+bf16`` (bfloat16 autocast: faster on CPUs with AVX512-BF16/AMX) and/or
-    ``+texture`` (PatchMatch's texture deep inside wide holes, :mod:`~inpaintkit.models.texture`),
-    e.g. ``faces+flip``.
+    Returns an object with ``.fill(image [B,3,H,W], mask [B,1,H,W])`` (networks in eval mode). ``+flip``
+    averages the fill with that of the mirrored image (twice the compute, a little more accurate), ``+bf16``
+    runs under bfloat16 autocast (faster on CPUs with AVX512-BF16/AMX) and ``+texture`` adds PatchMatch's
+    texture deep inside wide holes (:mod:`~inpaintkit.models.texture`). Unlike
+    :func:`inpaintkit.model_spec.load_filler` nothing is cached.
     """
-    if name_or_path is None:
-        name_or_path = "default"
-    key, suffixes = split_suffixes(str(name_or_path))
-    if suffixes:
-        model = load(key)
-        if not hasattr(model, "flip_average"):
-            raise ValueError(f"'{''.join(suffixes)}' needs a network; {key!r} is a classical method")
-        for s in suffixes:
-            if SUFFIXES[s] is not None:
-                setattr(model, SUFFIXES[s], True)
-        if "+texture" in suffixes:
-            from inpaintkit.models.texture import TextureFill
+    from inpaintkit.model_spec import apply_variants, parse_spec
 
-            model = TextureFill(model)
-        return model
+    spec = parse_spec(name_or_path)
+    if spec.backend == "onnx":
+        from inpaintkit.export import onnx_filler
+
+        return apply_variants(onnx_filler(spec.source), spec)
+    return apply_variants(load_plain(spec.source), spec)
+
+
+def load_plain(name_or_path: str | Path | None = None):
+    """A registered name or a model file path, without suffixes: the model (networks in eval mode,
+    channels-last weights)."""
+    key = "default" if name_or_path is None else str(name_or_path)
     if key in list_models():
         model = create_model(key)
     elif Path(key).suffix == ".safetensors" or Path(key).exists():
@@ -109,3 +97,4 @@ def load(name_or_path: str | Path | None = None):
         # 1.35x at 256² on one CPU here); the inputs stay in the ordinary layout
         model = model.eval().to(memory_format=torch.channels_last)
     return model
+

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from inpaintkit.errors import InpaintkitError
+
 _REGISTRY: dict[str, Callable] = {}
 _KIND: dict[str, str] = {}
 
@@ -52,7 +54,7 @@ def model_kind(name: str) -> str:
     return _KIND[name]
 
 
-class UnknownModelError(KeyError):
+class UnknownModelError(InpaintkitError, KeyError):
     def __init__(self, name: str):
         self.name = name
         super().__init__(name)

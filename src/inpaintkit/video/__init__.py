@@ -40,7 +40,7 @@ def _is_single_mask(masks) -> bool:
 
 
 def _bool_mask(m) -> np.ndarray:
-    from inpaintkit.inference import mask_to_bool
+    from inpaintkit.images import mask_to_bool
 
     return mask_to_bool(m)
 
@@ -71,7 +71,7 @@ def paired(frames: Iterable[np.ndarray], masks, stats: Optional[Stats] = None) -
         raise VideoError(f"there are more masks than frames ({i} frames)")
 
 
-def fill_video(frames: Iterable[np.ndarray], masks, model=None, *, backend: str = "torch",
+def fill_video(frames: Iterable[np.ndarray], masks, model=None, *, backend: Optional[str] = None,
                config: Optional[VideoFillConfig] = None, stats: Optional[Stats] = None) -> Iterator[np.ndarray]:
     """Yield the filled frames of ``frames`` (uint8 ``[H,W,3]`` RGB each).
 
@@ -80,7 +80,7 @@ def fill_video(frames: Iterable[np.ndarray], masks, model=None, *, backend: str 
     with ``.fill``). ``config``: :class:`VideoFillConfig`. Errors: :class:`VideoError`, and those of
     :func:`inpaintkit.inference.fill_array` (``InpaintError``) for a frame it cannot fill.
     """
-    from inpaintkit.inference import load_filler
+    from inpaintkit.model_spec import load_filler
 
     filler = load_filler(model, backend)
     engine = Propagator(filler, config, stats)
@@ -98,7 +98,7 @@ def _check_same_path(output: Path, *inputs: Path) -> None:
             raise VideoError(f"refusing to overwrite the input '{src}'; choose another output")
 
 
-def fill_video_file(input, mask, output, model=None, *, backend: str = "torch",
+def fill_video_file(input, mask, output, model=None, *, backend: Optional[str] = None,
                     config: Optional[VideoFillConfig] = None, fps: Optional[float] = None,
                     codec: Optional[str] = None, overwrite: bool = False, progress: bool = False,
                     stats: Optional[Stats] = None) -> dict:
@@ -110,7 +110,7 @@ def fill_video_file(input, mask, output, model=None, *, backend: str = "torch",
     error while running leaves no output either. Returns a summary: frames, seconds, per-stage seconds,
     pixel counts by source, whether audio was copied.
     """
-    from inpaintkit.inference import load_filler
+    from inpaintkit.model_spec import load_filler
 
     input, mask, output = Path(input), Path(mask), Path(output)
     clip: Clip = open_clip(input, fps)

@@ -25,10 +25,11 @@ from typing import Iterator, Optional
 import cv2
 import numpy as np
 
+from inpaintkit.errors import InpaintkitError
 from inpaintkit.fileio import atomic_path
-from inpaintkit.images import ImageReadError, read_image, read_mask
+from inpaintkit.images import IMAGE_SUFFIXES, ImageReadError, list_images, read_image, read_mask
 
-FRAME_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+FRAME_SUFFIXES = IMAGE_SUFFIXES  # frames are image files
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")
 # container (from the output suffix) -> (ffmpeg format, default video codec, audio codecs it takes as they are)
 CONTAINERS = {
@@ -42,7 +43,7 @@ CONTAINERS = {
 DEFAULT_FPS = 25.0
 
 
-class VideoError(ValueError):
+class VideoError(InpaintkitError, ValueError):
     """A clip, mask or output that cannot be used; the message is one line."""
 
 
@@ -60,9 +61,7 @@ def is_video_file(path) -> bool:
 
 def list_frames(folder) -> list[Path]:
     """The image files of ``folder`` in name order (hidden files skipped)."""
-    folder = Path(folder)
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in FRAME_SUFFIXES)
+    return list_images(folder)
 
 
 @dataclass

@@ -173,6 +173,14 @@ async function openImage(file) {
   }
 }
 
+// The mask rule of the server (src/inpaintkit/images/mask.py): the level is the alpha when the mask has
+// transparency, else the grey level as Pillow computes it (ITU-R 601 luma, rounded); a hole is level > 127.
+// tests/test_model_spec.py runs this function and checks that it agrees with the Python rule.
+function maskIsHole(r, g, b, a, transparent) {
+  const level = transparent ? a : (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
+  return level > 127;
+}
+
 // A mask file: white (>127) = hole, or, when it has transparency, opaque = hole (the server's rule).
 async function openMask(file) {
   if (!file || !state.current || state.busy) return;
@@ -191,8 +199,7 @@ async function openMask(file) {
     for (let i = 3; i < px.length; i += 4) if (px[i] < 255) { transparent = true; break; }
     let holes = 0;
     for (let i = 0; i < px.length; i += 4) {
-      const v = transparent ? px[i + 3] : 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
-      const hole = v > 127; holes += hole;
+      const hole = maskIsHole(px[i], px[i + 1], px[i + 2], px[i + 3], transparent); holes += hole;
       px[i] = 255; px[i + 1] = 48; px[i + 2] = 96; px[i + 3] = hole ? 255 : 0;
     }
     ctx.putImageData(d, 0, 0);

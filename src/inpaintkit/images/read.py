@@ -1,36 +1,24 @@
-"""Reading images and masks, and the evaluation protocol's preprocessing.
+"""Reading image files safely: only the documented formats, every failure one :class:`ImageReadError` line.
 
-The protocol (``../shared/data/README.md``): an image is decoded as 8-bit RGB, its centre square is cut out
-(a 178x218 CelebA face keeps rows 20-197) and resized with ``cv2.INTER_AREA``; a mask file is resized to the
-image size with ``cv2.INTER_NEAREST`` and *then* thresholded, hole = value > 127.
-
->>> import numpy as np
->>> face = np.zeros((218, 178, 3), np.uint8)
->>> preprocess(face, 128).shape
-(128, 128, 3)
-
-Arrays are numpy ``uint8 [H,W,3]`` RGB and ``bool [H,W]`` masks (True = hole); tensors are torch float
-``[3,H,W]`` in [0,1] and ``[1,H,W]`` masks (1 = hole), as the inference contract in ``models/base.py`` wants.
+:func:`read_image` gives 8-bit RGB (the protocol, training); :func:`read_picture` keeps a photo's own mode
+and bit depth (filling). :data:`IMAGE_SUFFIXES` and :func:`list_images` are the one list of image file
+suffixes and the one folder lister the package uses.
 """
 from __future__ import annotations
 
-import io
+import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Optional
 
 import cv2
 import numpy as np
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from inpaintkit.fileio import atomic_write_bytes
+from inpaintkit.errors import ImageReadError, InpaintError
 
-
-class ImageReadError(ValueError):
-    """An image or mask file that cannot be read; the message is one line naming the file."""
-
-
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")  # the files taken for images
 # The formats read from files: the documented ones (MPO is the multi-picture JPEG many cameras write). Pillow
 # hands a file to the first of its ~40 plugins that claims it (EPS runs Ghostscript on it); only these are asked.
 FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "BMP", "TIFF")
@@ -88,7 +76,7 @@ def _fail(path, why: str) -> ImageReadError:
     return ImageReadError(f"cannot read image '{path}': {why}")
 
 
-def _open(path) -> Image.Image:
+def open_checked(path) -> Image.Image:
     """Open, fully decode and EXIF-orient an image with Pillow; every failure becomes an ImageReadError."""
     p = Path(path)
     if not p.exists():
@@ -144,7 +132,7 @@ def convert(im: Image.Image, mode: str) -> Image.Image:
         raise ValueError(f"image mode {im.mode} is not supported (cannot convert it to {mode})") from None
 
 
-def _decoded(path, reader, im: Image.Image):
+def decoded(path, reader, im: Image.Image):
     """``reader(im)`` with a mode that cannot be converted as one ImageReadError line naming the file."""
     try:
         return reader(im)
@@ -173,121 +161,113 @@ def read_image(path) -> np.ndarray:
     CMYK images are converted, 16-bit data is scaled to 8 bits. Files over Pillow's decompression-bomb limit
     (``PIL.Image.MAX_IMAGE_PIXELS``), empty, truncated or non-image files raise :class:`ImageReadError`.
     """
-    return _decoded(path, _to_rgb, _open(path))
+    return decoded(path, _to_rgb, open_checked(path))
 
 
-def _mask_plane(im: Image.Image) -> np.ndarray:
-    """The uint8 [H,W] plane that carries the mask (see :func:`read_mask` for the rule)."""
-    if im.mode == "P":
-        im = im.convert("RGBA") if "transparency" in im.info else im.convert("L")
-    if im.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
-        alpha = np.asarray(im.getchannel("A"), dtype=np.uint8)
-        if alpha.min() < 255:  # transparency present: the alpha channel is the mask
-            return alpha
-        im = im.convert("L" if im.mode.startswith("L") else "RGB")
-    if im.mode.startswith("I") or im.mode == "F":
-        return _high_bit_to_uint8(np.asarray(im), im.mode.startswith("I;16"))
-    if im.mode != "L":
-        im = convert(im, "L")  # ITU-R 601 luma; a black/white mask stays 0/255 (LAB, HSV: through RGB)
-    return np.asarray(im, dtype=np.uint8)
 
 
-def read_mask(path, size: Optional[Tuple[int, int]] = None) -> np.ndarray:
-    """Read a mask file as bool [H,W], True = hole.
+def list_images(folder, recursive: bool = False) -> list[Path]:
+    """Image files (by suffix, any case) in ``folder``, sorted by path relative to it; hidden files (and, with
+    ``recursive``, hidden folders) are skipped. A missing folder raises ``NotADirectoryError``."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise NotADirectoryError(f"image folder '{root}' does not exist")
+    if not recursive:
+        return sorted(p for p in root.iterdir()
+                      if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+    paths = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        paths += [Path(dirpath) / f for f in filenames if not f.startswith(".") and Path(f).suffix.lower() in IMAGE_SUFFIXES]
+    return sorted(paths, key=lambda p: p.relative_to(root).as_posix())
 
-    Rule: hole = value > 127, where value is the grayscale level (white = hole, the NVIDIA convention), except
-    when the file has an alpha channel that is not fully opaque everywhere: then the alpha channel carries the
-    mask and opaque pixels (alpha > 127) are holes, transparent ones are known (a brush layer painted on a
-    transparent background). 16-bit masks are scaled to 8 bits first.
 
-    With ``size=(h, w)`` the plane is resized with ``cv2.INTER_NEAREST`` *before* thresholding, exactly the
-    protocol (source pixel ``floor(i * 512 / 128)`` for 512 -> 128).
+# --- a photo in its own mode and bit depth --------------------------------------------------------
+
+@dataclass
+class Picture:
+    """Decoded pixels in their own bit depth (``uint8``/``uint16``; [H,W], [H,W,2], [H,W,3] or [H,W,4]),
+    EXIF orientation applied, with the source format and ICC profile for writing back."""
+
+    pixels: np.ndarray
+    format: Optional[str] = None
+    icc_profile: Optional[bytes] = None
+
+
+def _orient(a: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1..8) to an [H,W,...] array, as ``PIL.ImageOps.exif_transpose`` does."""
+    t = lambda x: np.swapaxes(x, 0, 1)  # noqa: E731
+    ops = {2: lambda x: x[:, ::-1], 3: lambda x: x[::-1, ::-1], 4: lambda x: x[::-1],
+           5: t, 6: lambda x: t(x)[:, ::-1], 7: lambda x: t(x)[::-1, ::-1], 8: lambda x: t(x)[::-1]}
+    return np.ascontiguousarray(ops[orientation](a)) if orientation in ops else a
+
+
+def _sixteen_bit_colour(path) -> tuple[bool, int]:
+    """(is the file 16-bit RGB(A), its EXIF orientation) — Pillow decodes those to 8 bits, OpenCV does not."""
+    try:
+        with open_image(path) as im:
+            if im.mode not in ("RGB", "RGBA") or not im.tile:
+                return False, 1
+            args = im.tile[0].args
+            raw = args[0] if isinstance(args, tuple) else args
+            return isinstance(raw, str) and ";16" in raw, int(im.getexif().get(0x0112, 1) or 1)
+    except Exception:  # noqa: BLE001 - open_checked reports unreadable files properly
+        return False, 1
+
+
+def read_picture(path) -> Picture:
+    """Read an image file in its own mode and bit depth (JPEG, PNG 8/16-bit, WebP, BMP, TIFF, ...).
+
+    Grey stays ``[H,W]`` (``LA``: ``[H,W,2]``), RGB ``[H,W,3]``, RGBA ``[H,W,4]``; 16-bit files give
+    ``uint16``; palette / CMYK / YCbCr images become RGB(A). EXIF orientation is applied. Unreadable files
+    raise :class:`~inpaintkit.images.ImageReadError` (one line naming the file).
     """
-    plane = _decoded(path, _mask_plane, _open(path))
-    if size is not None:
-        h, w = _check_hw(size)
-        if plane.shape != (h, w):
-            plane = cv2.resize(plane, (w, h), interpolation=cv2.INTER_NEAREST)
-    return plane > 127
+    im = open_checked(path)  # validates, applies EXIF orientation, refuses decompression bombs
+    fmt, icc = im.format, im.info.get("icc_profile")
+    is16, orientation = _sixteen_bit_colour(path)
+    if is16:
+        # from the bytes: OpenCV's own file functions crash (SIGSEGV) on a name that is not valid UTF-8
+        a = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_UNCHANGED)
+        if a is not None and a.dtype == np.uint16 and a.ndim == 3 and a.shape[2] in (3, 4):
+            code = cv2.COLOR_BGR2RGB if a.shape[2] == 3 else cv2.COLOR_BGRA2RGBA
+            return Picture(_orient(cv2.cvtColor(a, code), orientation), fmt, icc)
+    try:
+        arr, _ = from_pil(im)
+    except ValueError as e:  # InpaintError, or a mode Pillow cannot convert
+        raise ImageReadError(f"cannot read image '{path}': {str(e).splitlines()[0]}") from None
+    return Picture(arr, fmt, icc)
 
 
-def _check_hw(size) -> Tuple[int, int]:
-    if isinstance(size, (int, np.integer)):
-        size = (int(size), int(size))
-    if len(size) != 2 or min(size) < 1:
-        raise ValueError(f"size must be (height, width) with positive values, got {size!r}")
-    return int(size[0]), int(size[1])
+
+def from_pil(im: Image.Image) -> tuple[np.ndarray, str]:
+    """A PIL image as an array in its own bit depth; returns (array, mode to give back)."""
+    mode = im.mode
+    if mode in ("L", "LA", "RGB", "RGBA"):
+        return np.asarray(im).copy(), mode
+    if mode.startswith("I;16"):
+        return np.asarray(im).astype(np.uint16), "I;16"
+    if mode == "I":
+        a = np.asarray(im)
+        if a.size and (int(a.min()) < 0 or int(a.max()) > 65535):  # clipping would change them without a word
+            raise InpaintError(f"32-bit integer pixels ({int(a.min())}..{int(a.max())}) do not fit 16 bits; "
+                               "give a 16-bit image")
+        return a.astype(np.uint16), "I;16"
+    if mode == "1":
+        return np.asarray(im.convert("L")).copy(), "L"
+    if mode in ("La",):
+        return np.asarray(im.convert("LA")).copy(), "LA"
+    if mode in ("RGBa", "PA") or (mode == "P" and "transparency" in im.info):
+        return np.asarray(im.convert("RGBA")).copy(), "RGBA"
+    if mode == "F":
+        raise InpaintError("32-bit float images are not supported; give an 8- or 16-bit image "
+                           "(or, in Python, a float numpy array in [0, 1])")
+    return np.asarray(convert(im, "RGB")).copy(), "RGB"
 
 
-def _check_rgb(img: np.ndarray, name: str = "img") -> None:
-    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
-        got = f"{img.dtype} {img.shape}" if isinstance(img, np.ndarray) else type(img).__name__
-        raise ValueError(f"{name} must be a uint8 [H,W,3] RGB array, got {got}")
+def to_pil(arr: np.ndarray, mode: str, like: Image.Image) -> Image.Image:
+    out = Image.fromarray(arr, mode="LA") if mode == "LA" else Image.fromarray(arr)
+    if "icc_profile" in like.info:
+        out.info["icc_profile"] = like.info["icc_profile"]
+    return out
 
 
-def center_square_crop(img: np.ndarray) -> np.ndarray:
-    """The centre square of an [H,W,...] array: side min(H,W), offsets (H-side)//2 and (W-side)//2.
-
-    A 178x218 (w x h) CelebA face keeps rows 20..197 and all columns.
-    """
-    h, w = img.shape[:2]
-    s = min(h, w)
-    top, left = (h - s) // 2, (w - s) // 2
-    return img[top : top + s, left : left + s]
-
-
-def preprocess(img: np.ndarray, size: int) -> np.ndarray:
-    """The protocol: centre square crop, then ``cv2.resize(..., (size, size), interpolation=cv2.INTER_AREA)``.
-
-    uint8 [H,W,3] in, uint8 [size,size,3] out (a copy).
-    """
-    _check_rgb(img)
-    if int(size) < 1:
-        raise ValueError(f"size must be positive, got {size}")
-    size = int(size)
-    sq = np.ascontiguousarray(center_square_crop(img))
-    if sq.shape[0] == size:
-        return sq.copy()
-    return cv2.resize(sq, (size, size), interpolation=cv2.INTER_AREA)
-
-
-def to_tensor(img: np.ndarray) -> torch.Tensor:
-    """uint8 [H,W,3] -> float32 [3,H,W] in [0,1] (value / 255)."""
-    _check_rgb(img)
-    return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float().div_(255.0)
-
-
-def mask_to_tensor(mask: np.ndarray) -> torch.Tensor:
-    """bool [H,W] (True = hole) -> float32 [1,H,W] with 1 = hole."""
-    if not isinstance(mask, np.ndarray) or mask.ndim != 2:
-        raise ValueError(f"mask must be a [H,W] array, got {getattr(mask, 'shape', type(mask).__name__)}")
-    return torch.from_numpy(np.ascontiguousarray(mask, dtype=bool)).float()[None]
-
-
-def to_uint8(t: torch.Tensor) -> np.ndarray:
-    """float [3,H,W] in [0,1] -> uint8 [H,W,3]: ``round(clamp(t, 0, 1) * 255)``."""
-    if not isinstance(t, torch.Tensor) or t.ndim != 3 or t.shape[0] != 3:
-        raise ValueError(f"expected a [3,H,W] tensor, got {getattr(t, 'shape', type(t).__name__)}")
-    x = t.detach().to("cpu", torch.float32).clamp(0, 1).mul(255).round().to(torch.uint8)
-    return np.ascontiguousarray(x.permute(1, 2, 0).numpy())
-
-
-def save_image(path, img: np.ndarray) -> Path:
-    """Write uint8 [H,W,3] RGB (or [H,W] grayscale / bool mask as 0/255) atomically; format from the suffix.
-
-    The picture is written to a temporary file in the same folder and renamed over ``path``, so a reader never
-    sees a half-written file. Returns the path.
-    """
-    path = Path(path)
-    if isinstance(img, np.ndarray) and img.dtype == bool and img.ndim == 2:
-        img = img.astype(np.uint8) * 255
-    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
-        got = f"{img.dtype} {img.shape}" if isinstance(img, np.ndarray) else type(img).__name__
-        raise ValueError(f"save_image wants uint8 [H,W,3] or [H,W], got {got}")
-    fmt = Image.registered_extensions().get(path.suffix.lower())
-    if fmt is None:
-        raise ValueError(f"unknown image file extension {path.suffix!r} for '{path}' (use .png or .jpg)")
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(img)).save(buf, format=fmt)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
