@@ -48,6 +48,7 @@ from inpaintkit.errors import EmptyMaskWarning, ImageReadError, InpaintError, Lo
 from inpaintkit.images import from_pil, lossy_note, mask_to_bool, output_format, read_picture, to_pil, write_picture
 from inpaintkit.model_spec import load_filler
 from inpaintkit.models.base import Inpainter
+from inpaintkit.pixels import DTYPES, PixelError, from_unit, to_unit, value_range
 from inpaintkit.tiling import WORKING_SIZE, fill_window, plan_crops
 
 __all__ = ["EmptyMaskWarning", "InpaintError", "LossyOutputWarning", "fill_array", "fill_file", "inpaint"]
@@ -56,15 +57,11 @@ __all__ = ["EmptyMaskWarning", "InpaintError", "LossyOutputWarning", "fill_array
 def _check_image(arr: np.ndarray) -> None:
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 2, 3, 4)):
         raise InpaintError(f"image must be [H,W], [H,W,1..4], got shape {arr.shape}")
-    if arr.dtype not in (np.uint8, np.uint16, np.float32, np.float64):
-        raise InpaintError(f"image dtype must be uint8, uint16 or float in [0, 1], got {arr.dtype}")
+    if arr.dtype.type not in DTYPES:
+        names = ", ".join(np.dtype(d).name for d in DTYPES)
+        raise InpaintError(f"image dtype must be one of {names}, got {arr.dtype}")
     if arr.shape[0] < 1 or arr.shape[1] < 1:
         raise InpaintError(f"image is empty (shape {arr.shape})")
-
-
-def _scale(dtype) -> float:
-    """Full-scale value of a pixel dtype: 255, 65535 or 1.0."""
-    return {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(np.dtype(dtype), 1.0)
 
 
 def _colour_channels(arr: np.ndarray) -> int:
@@ -86,8 +83,14 @@ def _check_pair(arr: np.ndarray, hole: np.ndarray, max_pixels: Optional[int]) ->
 
 
 def fill_array(filler: Inpainter, arr: np.ndarray, hole: np.ndarray, working_size: int = WORKING_SIZE,
-               max_pixels: Optional[int] = None) -> np.ndarray:
-    """Fill the ``hole`` (bool [H,W]) pixels of ``arr`` with ``filler``; returns a new array like ``arr``."""
+               max_pixels: Optional[int] = None, window: Optional[tuple[float, float]] = None) -> np.ndarray:
+    """Fill the ``hole`` (bool [H,W]) pixels of ``arr`` with ``filler``; returns a new array like ``arr``.
+
+    Any pixel type of :data:`inpaintkit.pixels.DTYPES`: the network sees the values mapped to [0, 1] by
+    ``window`` (LO, HI in the array's units) or by :func:`inpaintkit.pixels.value_range` (0..255 for uint8,
+    [0, 1] for float data inside it, else the known pixels' own range), and the fill is mapped back inside
+    that range in the array's type. Known pixels are untouched.
+    """
     _check_image(arr)
     _check_pair(arr, hole, max_pixels)
     if int(working_size) < 8:
@@ -98,22 +101,30 @@ def fill_array(filler: Inpainter, arr: np.ndarray, hole: np.ndarray, working_siz
         return arr.copy()
     if n_hole == hole.size:
         raise InpaintError("the mask covers the whole image: there are no known pixels to fill from")
-    scale = _scale(arr.dtype)
     grey = _colour_channels(arr) == 1
+    colour = arr if arr.ndim == 2 else (arr[..., :1] if grey else arr[..., :3])  # alpha is not filled
+    try:
+        rng = value_range(colour, ~hole, window)
+    except PixelError as e:
+        raise InpaintError(str(e)) from None
     out = arr.copy()
     for c in plan_crops(hole, int(working_size)):
-        win = arr[c.y0 : c.y1, c.x0 : c.x1]
-        col = win if win.ndim == 2 else (win[..., :1] if grey else win[..., :3])
-        col = col.reshape(col.shape[0], col.shape[1], -1).astype(np.float32) / np.float32(scale)
+        col = colour[c.y0 : c.y1, c.x0 : c.x1]
+        col = col.reshape(col.shape[0], col.shape[1], -1)
+        if arr.dtype == np.uint8 and window is None:  # photos: exactly as always
+            col = col.astype(np.float32) / np.float32(255)
+        else:
+            col = to_unit(col, rng)
         if grey:
             col = np.repeat(col, 3, axis=2)
         pred = fill_window(filler, col, hole[c.y0 : c.y1, c.x0 : c.x1], int(working_size))  # [h,w,3]
         if grey:
             pred = pred.mean(axis=2, keepdims=True)
-        vals = pred[c.paste]  # [n, 1 or 3]
-        if scale != 1.0:
-            vals = np.rint(vals * scale)
-        vals = vals.astype(arr.dtype)
+        vals = pred[c.paste]  # [n, 1 or 3] in [0, 1]
+        if arr.dtype == np.uint8 and window is None:
+            vals = np.rint(vals * 255.0).astype(np.uint8)
+        else:
+            vals = from_unit(vals, rng, arr.dtype)
         region = out[c.y0 : c.y1, c.x0 : c.x1]  # a view into out
         if region.ndim == 2:
             region[c.paste] = vals[:, 0]
