@@ -305,6 +305,12 @@ def _fill_model(model: str) -> tuple:
     return ("fill", "in/a.png", "--mask", "in/mask.png", "--out", "out/o.png", "--model", model, "-q")
 
 
+def _tiff(path):
+    import tifffile
+
+    return tifffile.imread(path)
+
+
 def _out(root: Path, name: str = "out/o.png") -> np.ndarray:
     return read_picture(root / name).pixels
 
@@ -719,8 +725,12 @@ CASES: tuple[Case, ...] = (
          check=lambda root: sorted(os.listdir(root / "out/f")) == ["a.png", "b.png"], sees="both filled"),
     Case("http-lab-mask", "image mode without a direct conversion", "http", "a LAB TIFF mask", "ok", "",
          _upload("in/a.png", "in/mask_lab.tif", "image/tiff"), check=_png_reply("RGB"), sees="200, the filled PNG"),
-    Case("fill-int32-over-16-bit", "16-bit image", "fill", "a 32-bit integer TIFF with values up to 76,700", "error",
-         "do not fit 16 bits", _fill("in/int32.tif", "in/mask.png", "out/o.tif")),
+    Case("fill-int32-over-16-bit", "16-bit image", "fill", "a 32-bit integer TIFF with values up to 76,700", "ok",
+         "", _fill("in/int32.tif", "in/mask.png", "out/o.tif"),
+         check=lambda root: _tiff(root / "out/o.tif").dtype == np.int32 and int(_tiff(root / "out/o.tif").max()) > 65535,
+         sees="written as an int32 TIFF, values kept exactly (the fill inside the known range)"),
+    Case("fill-int32-to-png", "16-bit image", "fill", "a 32-bit integer TIFF written to --out o.png", "error",
+         "write a TIFF", _fill("in/int32.tif", "in/mask.png", "out/o.png")),
     Case("fill-rgba-to-jpeg", "lossy output format", "fill", "an RGBA photo written to --out o.jpg", "warning",
          "JPEG has no alpha channel", _fill("in/rgba.png", "in/mask.png", "out/o.jpg"),
          check=lambda root: _out(root, "out/o.jpg").shape == (H, W, 3), sees="written without its transparency"),

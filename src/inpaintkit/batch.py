@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from inpaintkit.errors import ImageReadError, InpaintError, LossyOutputWarning
+from inpaintkit.dicom import SUFFIXES as DICOM_SUFFIXES
 from inpaintkit.images import IMAGE_SUFFIXES, list_images
 from inpaintkit.inference import fill_file
 from inpaintkit.model_spec import load_filler
@@ -69,7 +70,8 @@ def match_masks(images: list[Path], masks_dir) -> dict[Path, object]:
 
 
 def fill_folder(images_dir, masks_dir, out_dir, model=None, backend: Optional[str] = None, *, overwrite: bool = False,
-                working_size: int = WORKING_SIZE, progress: bool = True) -> FolderReport:
+                working_size: int = WORKING_SIZE, progress: bool = True,
+                window: Optional[tuple[float, float]] = None) -> FolderReport:
     """Fill every image of ``images_dir`` with its mask (matched by stem) into ``out_dir`` (same file names).
 
     An existing output is skipped unless ``overwrite``; a file that cannot be read or filled is skipped with
@@ -85,7 +87,7 @@ def fill_folder(images_dir, masks_dir, out_dir, model=None, backend: Optional[st
             raise InpaintError(f"the output folder must differ from the {what} folder ({d})")
     if out_dir.exists() and not out_dir.is_dir():
         raise InpaintError(f"output '{out_dir}' exists and is not a folder")
-    listed = list_images(images_dir)
+    listed = list_images(images_dir, suffixes=IMAGE_SUFFIXES + DICOM_SUFFIXES)  # a DICOM series like photos
     images = [p for p in listed if not is_mask_name(p)]  # photo_mask.png is a mask, wherever it is
     if not images:
         raise InpaintError(f"no images ({', '.join(IMAGE_SUFFIXES)}, not named *_mask) in {images_dir}")
@@ -107,7 +109,7 @@ def fill_folder(images_dir, masks_dir, out_dir, model=None, backend: Optional[st
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", LossyOutputWarning)
-                filled = fill_file(img, mask, target, filler, working_size=working_size)
+                filled = fill_file(img, mask, target, filler, working_size=working_size, window=window)
         except (ImageReadError, InpaintError, OSError) as e:
             report.skipped.append((img.name, str(e).splitlines()[0] if str(e) else type(e).__name__))
             report.failed += 1

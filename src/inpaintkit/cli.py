@@ -291,7 +291,7 @@ def _fill_errors():
 
 @app.command("fill")
 def fill_cmd(
-    image: Path = typer.Argument(..., help="A photo (jpg, png 8/16-bit, webp, bmp, tif), or a folder of photos."),
+    image: Path = typer.Argument(..., help="A photo (jpg, png 8/16-bit, webp, bmp, tif of any pixel type), a DICOM file (.dcm), or a folder of them."),
     mask: Path = typer.Option(..., "--mask", "-m", help="Mask file (hole = grey > 127, or the alpha channel when it has transparency), or a folder of masks matched by file stem (photo.jpg <- photo.png or photo_mask.png)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (format from its suffix), or output folder for the folder form."),
     model: Optional[str] = typer.Option(None, "--model", help=f"The model: {MODEL_FORMS}. Default: the bundled default model."),
@@ -299,6 +299,7 @@ def fill_cmd(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace outputs that already exist (default: refuse / skip them)."),
     working_size: int = typer.Option(512, "--working-size", help="Longest side the model is given; bigger photos are filled crop by crop around each hole."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for the model (default: all cores; 1 is much faster when other programs keep the CPU busy)."),
+    window: Optional[str] = typer.Option(None, "--window", help="LO,HI: the values the model's black and white stand for, e.g. -1000,2000 (HU) for CT (default: 0..255 for 8-bit, else the known pixels' own range). DICOM: in its output units."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Fill the holes of a photo (or of every photo in a folder) given a mask; known pixels stay bit-identical.
@@ -314,6 +315,14 @@ def fill_cmd(
     from inpaintkit.model_spec import BACKENDS, check_threads, load_filler
 
     errors = _fill_errors()
+    win = None
+    if window is not None:
+        from inpaintkit.pixels import PixelError, parse_window
+
+        try:
+            win = parse_window(window)
+        except PixelError as e:
+            raise fail(f"--{e}")
     if backend is not None and backend not in BACKENDS:
         raise fail(f"--backend must be torch, bf16 or onnx, got '{backend}'")
     if working_size < 8:
@@ -333,7 +342,7 @@ def fill_cmd(
             _check_output(out, "--out")
             filler = load_filler(model, backend, threads)
             report = fill_folder(image, mask, out, filler, overwrite=overwrite, working_size=working_size,
-                                 progress=not quiet)
+                                 progress=not quiet, window=win)
             typer.echo(printable(report.summary(out)))
             if report.failed:
                 raise typer.Exit(code=1)
@@ -343,7 +352,12 @@ def fill_cmd(
         if mask.is_dir():
             raise fail(f"--mask '{mask}' is a folder; give a mask file (or give a folder of images)")
         target = out / image.name if out.is_dir() else out
-        output_format(target)
+        from inpaintkit.dicom import is_dicom
+
+        if is_dicom(image) != is_dicom(target):
+            raise fail(f"a DICOM input is written as DICOM (.dcm) and a photo as a photo: '{image}' -> '{target}'")
+        if not is_dicom(image):
+            output_format(target)
         _check_output(target, "--out")
         for src in (image, mask):
             if target.exists() and target.resolve() == src.resolve():
@@ -353,7 +367,7 @@ def fill_cmd(
         filler = load_filler(model, backend, threads)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", LossyOutputWarning)
-            filled = fill_file(image, mask, target, filler, working_size=working_size)
+            filled = fill_file(image, mask, target, filler, working_size=working_size, window=win)
         for w in caught:
             if issubclass(w.category, LossyOutputWarning):
                 typer.echo(printable(f"warning: {w.message}"), err=True)

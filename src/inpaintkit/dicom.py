@@ -26,6 +26,7 @@ from typing import Optional
 
 import numpy as np
 
+from inpaintkit.errors import InpaintkitError
 from inpaintkit.pixels import from_unit, to_unit, value_range
 
 __all__ = ["DicomError", "DicomImage", "fill_dicom", "is_dicom", "read_dicom", "stored_window", "write_dicom"]
@@ -33,7 +34,7 @@ __all__ = ["DicomError", "DicomImage", "fill_dicom", "is_dicom", "read_dicom", "
 SUFFIXES = (".dcm", ".dicom")
 
 
-class DicomError(ValueError):
+class DicomError(InpaintkitError, ValueError):
     """A file that is not DICOM, has no pixels, or whose pixel data cannot be decoded."""
 
 

@@ -46,6 +46,7 @@ from PIL import Image
 
 from inpaintkit.errors import EmptyMaskWarning, ImageReadError, InpaintError, LossyOutputWarning  # noqa: F401
 from inpaintkit.images import from_pil, lossy_note, mask_to_bool, output_format, read_picture, to_pil, write_picture
+from inpaintkit.images.tiff import EXACT_ONLY
 from inpaintkit.model_spec import load_filler
 from inpaintkit.models.base import Inpainter
 from inpaintkit.pixels import DTYPES, PixelError, from_unit, to_unit, value_range
@@ -168,22 +169,38 @@ def inpaint(image, mask, model=None, backend: Optional[str] = None, *, working_s
 
 
 def fill_file(image_path, mask_path, out_path, model=None, backend: Optional[str] = None, *,
-              working_size: int = WORKING_SIZE, max_pixels: Optional[int] = None) -> bool:
-    """Read, fill and write one photo. Returns False when the mask was empty (the output is then a copy).
+              working_size: int = WORKING_SIZE, max_pixels: Optional[int] = None,
+              window: Optional[tuple[float, float]] = None) -> bool:
+    """Read, fill and write one photo (or DICOM file). Returns False when the mask was empty (the output is then a copy).
 
-    Errors: :class:`~inpaintkit.images.ImageReadError` (unreadable file) or :class:`InpaintError`.
+    A DICOM input (``.dcm``, or the DICM preamble) is filled frame by frame into a derived DICOM
+    (:func:`inpaintkit.dicom.fill_dicom`; ``window`` in its output units, e.g. HU). Otherwise ``window`` (LO, HI)
+    is in the image's own units (:func:`fill_array`). Errors: :class:`~inpaintkit.images.ImageReadError`
+    (unreadable file) or :class:`InpaintError`.
     """
+    from inpaintkit.dicom import is_dicom
+
+    hole = None
+    if is_dicom(image_path):
+        from inpaintkit.dicom import fill_dicom
+
+        if not is_dicom(out_path):
+            raise InpaintError(f"a DICOM input is written as DICOM: give an output ending in .dcm, not '{out_path}'")
+        hole = mask_to_bool(mask_path)
+        filler = load_filler(model, backend)
+        res = fill_dicom(image_path, out_path, hole, filler, window=window, working_size=working_size)
+        return res["filled_pixels"] > 0
     fmt = output_format(out_path)  # fail before the work on a bad suffix
     pic = read_picture(image_path)
+    if pic.pixels.dtype.type in EXACT_ONLY and fmt != "TIFF":
+        raise InpaintError(f"'{image_path}' holds {pic.pixels.dtype} pixels: write a TIFF (.tif) to keep them exactly")
     hole = mask_to_bool(mask_path)
     filler = load_filler(model, backend)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EmptyMaskWarning)
-        out = fill_array(filler, pic.pixels, hole, working_size, max_pixels)
+        out = fill_array(filler, pic.pixels, hole, working_size, max_pixels, window=window)
     write_picture(out_path, out, pic)
     lost = lossy_note(pic.pixels, fmt)
     if lost:
         warnings.warn(f"'{out_path}': {lost}", LossyOutputWarning, stacklevel=2)
     return not any(issubclass(w.category, EmptyMaskWarning) for w in caught)
-
-

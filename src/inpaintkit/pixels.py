@@ -28,12 +28,14 @@ from typing import Optional
 
 import numpy as np
 
+from inpaintkit.errors import InpaintkitError
+
 __all__ = ["DTYPES", "PixelError", "ValueRange", "from_unit", "parse_window", "to_unit", "value_range"]
 
 DTYPES = (np.uint8, np.uint16, np.uint32, np.int8, np.int16, np.int32, np.float32, np.float64)
 
 
-class PixelError(ValueError):
+class PixelError(InpaintkitError, ValueError):
     """An array whose values cannot be filled as they are (type, NaN, window)."""
 
 

@@ -166,19 +166,19 @@ def read_image(path) -> np.ndarray:
 
 
 
-def list_images(folder, recursive: bool = False) -> list[Path]:
-    """Image files (by suffix, any case) in ``folder``, sorted by path relative to it; hidden files (and, with
-    ``recursive``, hidden folders) are skipped. A missing folder raises ``NotADirectoryError``."""
+def list_images(folder, recursive: bool = False, suffixes: tuple = IMAGE_SUFFIXES) -> list[Path]:
+    """Image files (by ``suffixes``, any case) in ``folder``, sorted by path relative to it; hidden files (and,
+    with ``recursive``, hidden folders) are skipped. A missing folder raises ``NotADirectoryError``."""
     root = Path(folder)
     if not root.is_dir():
         raise NotADirectoryError(f"image folder '{root}' does not exist")
     if not recursive:
         return sorted(p for p in root.iterdir()
-                      if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+                      if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith("."))
     paths = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        paths += [Path(dirpath) / f for f in filenames if not f.startswith(".") and Path(f).suffix.lower() in IMAGE_SUFFIXES]
+        paths += [Path(dirpath) / f for f in filenames if not f.startswith(".") and Path(f).suffix.lower() in suffixes]
     return sorted(paths, key=lambda p: p.relative_to(root).as_posix())
 
 
@@ -222,6 +222,12 @@ def read_picture(path) -> Picture:
     ``uint16``; palette / CMYK / YCbCr images become RGB(A). EXIF orientation is applied. Unreadable files
     raise :class:`~inpaintkit.images.ImageReadError` (one line naming the file).
     """
+    if Path(path).suffix.lower() in (".tif", ".tiff"):
+        from inpaintkit.images.tiff import read_tiff_exact
+
+        exact = read_tiff_exact(path)  # signed, 32-bit and float data: exact, in their own dtype
+        if exact is not None:
+            return Picture(exact, "TIFF", None)
     im = open_checked(path)  # validates, applies EXIF orientation, refuses decompression bombs
     fmt, icc = im.format, im.info.get("icc_profile")
     is16, orientation = _sixteen_bit_colour(path)

@@ -12,6 +12,7 @@ from PIL import Image
 from inpaintkit.errors import InpaintError
 from inpaintkit.fileio import atomic_write_bytes
 from inpaintkit.images.read import IMAGE_SUFFIXES, Picture
+from inpaintkit.images.tiff import EXACT_ONLY, encode_tiff
 
 _ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}  # formats Pillow writes (and reads back) with alpha
 _SIXTEEN_BIT_FORMATS = {"PNG", "TIFF"}
@@ -34,8 +35,12 @@ def encode_picture(pixels: np.ndarray, fmt: str, icc_profile: Optional[bytes] = 
     WebP. JPEG and WebP are written at quality 95 (lossy: known pixels are exact only in lossless formats).
     """
     a = pixels if pixels.ndim == 2 else (pixels[..., 0] if pixels.shape[2] == 1 else pixels)
+    if a.dtype.type in EXACT_ONLY:
+        if fmt != "TIFF":
+            raise InpaintError(f"{a.dtype} pixels can be written exactly only as TIFF (.tif), not {fmt}")
+        return encode_tiff(a)
     if a.dtype not in (np.uint8, np.uint16):
-        a = np.clip(np.rint(a * 255.0), 0, 255).astype(np.uint8)
+        raise InpaintError(f"cannot write {a.dtype} pixels")
     if a.ndim == 3 and a.shape[2] in (2, 4) and fmt not in _ALPHA_FORMATS:
         a = a[..., :-1] if a.shape[2] == 4 else a[..., 0]
     if a.dtype == np.uint16 and fmt not in _SIXTEEN_BIT_FORMATS:
