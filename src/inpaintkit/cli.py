@@ -344,6 +344,7 @@ def fill_cmd(
             report = fill_folder(image, mask, out, filler, overwrite=overwrite, working_size=working_size,
                                  progress=not quiet, window=win)
             typer.echo(printable(report.summary(out)))
+            _lossy_note([out / name for name in report.filled])
             if report.failed:
                 raise typer.Exit(code=1)
             return
@@ -378,6 +379,24 @@ def fill_cmd(
     except OSError as e:  # the file system refused (a full disk, no permission, ...)
         raise fail(_message(e))
     typer.echo(printable(f"wrote {target}"))
+    _lossy_note([target])
+
+
+def _lossy_note(outputs) -> None:
+    """Say once that a lossy output format re-encodes the known pixels too."""
+    from inpaintkit.images.write import LOSSY_FORMATS, output_format
+
+    lossy = sorted({fmt for p in outputs if (fmt := _format_or_none(p, output_format)) in LOSSY_FORMATS})
+    if lossy:
+        typer.echo(f"note: {'/'.join(lossy)} re-encodes every pixel, so known pixels change slightly "
+                   "(write PNG or TIFF for a lossless result)")
+
+
+def _format_or_none(path, output_format):
+    try:
+        return output_format(path)
+    except Exception:  # noqa: BLE001 - a DICOM or other non-photo output has no Pillow format
+        return None
 
 
 @app.command("export")

@@ -18,11 +18,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inpaintkit.errors import ImageReadError, InpaintError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")  # the files taken for images
-# The formats read from files: the documented ones (MPO is the multi-picture JPEG many cameras write). Pillow
-# hands a file to the first of its ~40 plugins that claims it (EPS runs Ghostscript on it); only these are asked.
-FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "BMP", "TIFF")
-FORMATS_TEXT = "PNG, JPEG, WebP, BMP or TIFF"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".avif", ".heic", ".heif")  # image files
+# The formats read from files: the documented ones (MPO is the multi-picture JPEG many cameras write; HEIF is
+# the iPhone's HEIC, through the pillow-heif plugin). Pillow hands a file to the first of its ~40 plugins that
+# claims it (EPS runs Ghostscript on it); only these are asked.
+FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "BMP", "TIFF", "AVIF", "HEIF")
+FORMATS_TEXT = "PNG, JPEG, WebP, BMP, TIFF, AVIF or HEIC"
 
 
 class UnsupportedFormatError(UnidentifiedImageError):
@@ -36,7 +37,19 @@ class UnsupportedFormatError(UnidentifiedImageError):
 
 # formats named in the error when their signature matches (those with a distinctive one; a TGA or PCX header is
 # too weak a signature to name the format from)
-_NAMED = ("EPS", "PPM", "GIF", "ICO", "DDS", "SGI", "QOI", "JPEG2000", "ICNS", "AVIF", "PSD", "XBM", "XPM", "FITS")
+_NAMED = ("EPS", "PPM", "GIF", "ICO", "DDS", "SGI", "QOI", "JPEG2000", "ICNS", "PSD", "XBM", "XPM", "FITS")
+
+
+def register_heif() -> bool:
+    """Register pillow-heif's HEIF (HEIC) opener once, if that package is installed; True when it is."""
+    if "HEIF" in Image.OPEN:
+        return True
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
 
 
 def _sniff(prefix: bytes) -> Optional[str]:
@@ -59,6 +72,7 @@ def open_image(fp) -> Image.Image:
     it looks like (EPS, PPM, ICO, ...) when a signature says so.
     """
     Image.init()  # registers every plugin (importing one runs nothing on data); only FORMATS are asked below
+    register_heif()
     try:
         return Image.open(fp, formats=[f for f in FORMATS if f in Image.OPEN])
     except UnidentifiedImageError:
@@ -192,6 +206,7 @@ class Picture:
     pixels: np.ndarray
     format: Optional[str] = None
     icc_profile: Optional[bytes] = None
+    exif: Optional[bytes] = None  # the file's EXIF (date, camera, GPS ...), orientation reset to 1 (it is applied)
 
 
 def _orient(a: np.ndarray, orientation: int) -> np.ndarray:
@@ -215,6 +230,19 @@ def _sixteen_bit_colour(path) -> tuple[bool, int]:
         return False, 1
 
 
+def _exif_bytes(im: Image.Image) -> Optional[bytes]:
+    """The image's EXIF as bytes with the orientation tag set to 1 (the pixels are already turned), or None."""
+    try:
+        exif = im.getexif()
+        if not len(exif):
+            return None
+        if 0x0112 in exif:
+            exif[0x0112] = 1
+        return exif.tobytes()
+    except Exception:  # noqa: BLE001 - a corrupt EXIF block is dropped, never fatal
+        return None
+
+
 def read_picture(path) -> Picture:
     """Read an image file in its own mode and bit depth (JPEG, PNG 8/16-bit, WebP, BMP, TIFF, ...).
 
@@ -229,19 +257,19 @@ def read_picture(path) -> Picture:
         if exact is not None:
             return Picture(exact, "TIFF", None)
     im = open_checked(path)  # validates, applies EXIF orientation, refuses decompression bombs
-    fmt, icc = im.format, im.info.get("icc_profile")
+    fmt, icc, exif = im.format, im.info.get("icc_profile"), _exif_bytes(im)
     is16, orientation = _sixteen_bit_colour(path)
     if is16:
         # from the bytes: OpenCV's own file functions crash (SIGSEGV) on a name that is not valid UTF-8
         a = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_UNCHANGED)
         if a is not None and a.dtype == np.uint16 and a.ndim == 3 and a.shape[2] in (3, 4):
             code = cv2.COLOR_BGR2RGB if a.shape[2] == 3 else cv2.COLOR_BGRA2RGBA
-            return Picture(_orient(cv2.cvtColor(a, code), orientation), fmt, icc)
+            return Picture(_orient(cv2.cvtColor(a, code), orientation), fmt, icc, exif)
     try:
         arr, _ = from_pil(im)
     except ValueError as e:  # InpaintError, or a mode Pillow cannot convert
         raise ImageReadError(f"cannot read image '{path}': {str(e).splitlines()[0]}") from None
-    return Picture(arr, fmt, icc)
+    return Picture(arr, fmt, icc, exif)
 
 
 

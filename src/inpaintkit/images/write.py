@@ -14,13 +14,19 @@ from inpaintkit.fileio import atomic_write_bytes
 from inpaintkit.images.read import IMAGE_SUFFIXES, Picture
 from inpaintkit.images.tiff import EXACT_ONLY, encode_tiff
 
-_ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}  # formats Pillow writes (and reads back) with alpha
+_ALPHA_FORMATS = {"PNG", "TIFF", "WEBP", "AVIF", "HEIF"}  # formats Pillow writes (and reads back) with alpha
 _SIXTEEN_BIT_FORMATS = {"PNG", "TIFF"}
-_ICC_FORMATS = {"PNG", "TIFF", "JPEG", "WEBP"}
+_ICC_FORMATS = {"PNG", "TIFF", "JPEG", "WEBP", "AVIF", "HEIF"}
+_EXIF_FORMATS = {"PNG", "JPEG", "WEBP", "AVIF", "HEIF", "TIFF"}
+LOSSY_FORMATS = {"JPEG", "WEBP", "AVIF", "HEIF"}  # re-encode every pixel: known pixels change slightly
+QUALITY = 95  # JPEG (with 4:4:4 chroma), WebP, AVIF and HEIC
 
 
 def output_format(path) -> str:
     """The Pillow format name for an output path's suffix, or InpaintError."""
+    from inpaintkit.images.read import register_heif
+
+    register_heif()
     suffix = Path(path).suffix.lower()
     fmt = Image.registered_extensions().get(suffix)
     if suffix not in IMAGE_SUFFIXES or fmt is None:
@@ -28,11 +34,13 @@ def output_format(path) -> str:
     return fmt
 
 
-def encode_picture(pixels: np.ndarray, fmt: str, icc_profile: Optional[bytes] = None) -> bytes:
-    """Encode pixels for ``fmt``, keeping bit depth, alpha and grey where the format allows.
+def encode_picture(pixels: np.ndarray, fmt: str, icc_profile: Optional[bytes] = None,
+                   exif: Optional[bytes] = None) -> bytes:
+    """Encode pixels for ``fmt``, keeping bit depth, alpha, grey, ICC profile and EXIF where the format allows.
 
-    16 bits: PNG and TIFF (else scaled to 8 bits); alpha: PNG, TIFF, WebP (else dropped); grey: all but
-    WebP. JPEG and WebP are written at quality 95 (lossy: known pixels are exact only in lossless formats).
+    16 bits: PNG and TIFF (else scaled to 8 bits); alpha: PNG, TIFF, WebP, AVIF, HEIC (else dropped); grey: all
+    but WebP. JPEG (4:4:4 chroma), WebP, AVIF and HEIC are written at quality 95 (lossy: every pixel is
+    re-encoded, so known pixels are exact only in lossless formats).
     """
     a = pixels if pixels.ndim == 2 else (pixels[..., 0] if pixels.shape[2] == 1 else pixels)
     if a.dtype.type in EXACT_ONLY:
@@ -45,7 +53,7 @@ def encode_picture(pixels: np.ndarray, fmt: str, icc_profile: Optional[bytes] = 
         a = a[..., :-1] if a.shape[2] == 4 else a[..., 0]
     if a.dtype == np.uint16 and fmt not in _SIXTEEN_BIT_FORMATS:
         a = np.rint(a / 257.0).astype(np.uint8)
-    if a.ndim == 3 and a.shape[2] == 2 and fmt == "WEBP":  # WebP has no grey: grey + alpha -> RGBA
+    if a.ndim == 3 and a.shape[2] == 2 and fmt in ("WEBP", "AVIF", "HEIF"):  # no grey + alpha: -> RGBA
         a = np.concatenate([np.repeat(a[..., :1], 3, axis=2), a[..., 1:]], axis=2)
     if a.dtype == np.uint16 and a.ndim == 3:
         if a.shape[2] == 2:  # OpenCV writes 1, 3 or 4 channels: grey + alpha as RGBA
@@ -57,8 +65,14 @@ def encode_picture(pixels: np.ndarray, fmt: str, icc_profile: Optional[bytes] = 
         return buf.tobytes()
     im = Image.fromarray(np.ascontiguousarray(a), mode="LA") if a.ndim == 3 and a.shape[2] == 2 else Image.fromarray(np.ascontiguousarray(a))
     kw: dict = {}
-    if fmt in ("JPEG", "WEBP"):
-        kw["quality"] = 95
+    if fmt in ("WEBP", "AVIF", "HEIF") and im.mode in ("L", "LA"):
+        im = im.convert("RGBA" if im.mode == "LA" else "RGB")
+    if fmt in LOSSY_FORMATS:
+        kw["quality"] = QUALITY
+    if fmt == "JPEG":
+        kw["subsampling"] = 0  # 4:4:4: no chroma halving
+    if exif and fmt in _EXIF_FORMATS:
+        kw["exif"] = exif
     if fmt == "TIFF":
         kw["compression"] = "tiff_lzw"
     if icc_profile and fmt in _ICC_FORMATS and im.mode != "I;16":
@@ -72,7 +86,8 @@ def write_picture(path, pixels: np.ndarray, like: Optional[Picture] = None) -> P
     """Write ``pixels`` atomically (temp file + rename), format from the suffix (see :func:`encode_picture`)."""
 
     path = Path(path)
-    data = encode_picture(pixels, output_format(path), like.icc_profile if like else None)
+    data = encode_picture(pixels, output_format(path), like.icc_profile if like else None,
+                          like.exif if like else None)
     atomic_write_bytes(path, data)
     return path
 
