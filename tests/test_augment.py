@@ -47,3 +47,14 @@ def test_dataset_reframes_only_when_asked_and_reproducibly():
     (x0, m0), (x1, m1), (x2, _) = plain[1], moved[1], again[1]
     assert torch.equal(m0, m1)  # the same mask either way: only the image is re-framed
     assert not torch.equal(x0, x1) and torch.equal(x1, x2)
+
+
+def test_reframe_p_reframes_that_share_of_samples():
+    imgs = np.stack([_picture(32, 32)] * 40)
+    gen = MaskGenerator(32, "mixed", seed=1)
+    plain = InpaintDataset(imgs, gen, seed=2)
+    half = InpaintDataset(imgs, gen, seed=2, reframe=True, reframe_p=0.5)
+    moved = sum(not torch.equal(plain[i][0], half[i][0]) for i in range(40))
+    assert 10 <= moved <= 30  # about half
+    none = InpaintDataset(imgs, gen, seed=2, reframe=True, reframe_p=0.0)
+    assert all(torch.equal(plain[i][0], none[i][0]) for i in range(5))

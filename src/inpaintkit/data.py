@@ -152,7 +152,7 @@ class InpaintDataset(torch.utils.data.Dataset):
     share it instead of copying. ``masks``: a :class:`MaskGenerator` of the output size. Item ``i`` of epoch
     ``e`` draws everything from ``np.random.default_rng([seed, e, i])``: the mask index, the horizontal flip
     (``augment``), with ``reframe`` a random scale / rotation / shift and colour jitter
-    (:func:`inpaintkit.augment.reframe`) and, with ``crop`` < H/W, the top-left of a ``crop x crop`` window (random when ``augment``,
+    (:func:`inpaintkit.augment.reframe`) for a share ``reframe_p`` of the samples and, with ``crop`` < H/W, the top-left of a ``crop x crop`` window (random when ``augment``,
     centred otherwise). So a resumed run sees exactly the same samples: call ``set_epoch(e)`` before creating
     each epoch's DataLoader iterator (do not use ``persistent_workers``, which would keep the old epoch).
 
@@ -160,7 +160,9 @@ class InpaintDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, images: np.ndarray, masks: MaskGenerator, augment: bool = True, seed: int = 0,
-                 crop: Optional[int] = None, reframe: bool = False):
+                 crop: Optional[int] = None, reframe: bool = False, reframe_p: float = 1.0):
+        if not 0.0 <= float(reframe_p) <= 1.0:
+            raise ValueError(f"reframe_p must be in [0, 1], got {reframe_p}")
         if not isinstance(images, (np.ndarray, torch.Tensor)) or images.ndim != 4 or images.shape[3] != 3 \
                 or images.dtype not in (np.uint8, torch.uint8):
             raise ValueError(f"images must be uint8 [N,H,W,3], got {getattr(images, 'dtype', type(images))} {tuple(getattr(images, 'shape', ()))}")
@@ -177,6 +179,7 @@ class InpaintDataset(torch.utils.data.Dataset):
         self.masks = masks
         self.augment = bool(augment)
         self.reframe = bool(reframe)
+        self.reframe_p = float(reframe_p)  # the share of samples re-framed (the rest keep the source framing)
         self.seed = int(seed)
         self.epoch = 0
 
@@ -205,7 +208,9 @@ class InpaintDataset(torch.utils.data.Dataset):
             img = img[top : top + self.crop, left : left + self.crop]
         if flip:
             img = img[:, ::-1]
-        if self.reframe:  # drawn after the flip and crop, so runs without it see exactly the samples they did
+        # drawn after the flip and crop, so runs without it see exactly the samples they did; the coin is tossed
+        # only when reframe_p < 1, so runs with every sample re-framed are unchanged too
+        if self.reframe and (self.reframe_p >= 1.0 or rng.random() < self.reframe_p):
             img = augment.reframe(np.ascontiguousarray(img), rng)
         # one numpy pass (crop, flip, HWC -> CHW, / 255): small torch ops are slow on a busy 2-core machine
         image = torch.from_numpy(np.divide(img.transpose(2, 0, 1), np.float32(255), dtype=np.float32, order="C"))  # [3,h,w]

@@ -62,6 +62,7 @@ class TrainConfig(BaseModel):
     ema_decay: Annotated[float, Field(ge=0, le=1)] = 0.999
     mask_preset: str = "mixed"
     reframe: bool = False  # random scale / rotation / shift and colour jitter per sample (inpaintkit.augment)
+    reframe_p: Annotated[float, Field(ge=0, le=1)] = 1.0  # the share of samples re-framed (the rest as stored)
     seed: int = 0
     val_every: PositiveInt = 500
     val_images: PositiveInt = 200  # at most; an image folder holds out at most a tenth of its images

@@ -128,7 +128,8 @@ def load_data(cfg: TrainConfig, progress: bool):
     cache = cfg.cache_dir or None
     train_imgs = load_images(paths, store, cache_dir=cache, progress=progress)
     ds = InpaintDataset(train_imgs, MaskGenerator(cfg.size, cfg.mask_preset, cfg.seed), augment=True,
-                        seed=cfg.seed, crop=cfg.size if store > cfg.size else None, reframe=cfg.reframe)
+                        seed=cfg.seed, crop=cfg.size if store > cfg.size else None, reframe=cfg.reframe,
+                        reframe_p=cfg.reframe_p)
     val_imgs = load_images(val_paths, cfg.size, cache_dir=cache, progress=False)
     vmask_gen = MaskGenerator(cfg.size, cfg.mask_preset, cfg.seed + 1000)
     val_x = torch.stack([to_tensor(a) for a in val_imgs])
