@@ -244,6 +244,7 @@ def serve_cmd(
     max_concurrency: int = typer.Option(1, "--max-concurrency", help="Fills that run at the same time."),
     body_timeout: float = typer.Option(60.0, "--body-timeout", help="Seconds a request's upload may take (408 after)."),
     allow_host: Optional[List[str]] = typer.Option(None, "--allow-host", help="Also answer this Host name (repeatable; '*' = any). Default: loopback names and --host."),
+    max_buffered_mb: Optional[float] = typer.Option(None, "--max-buffered-mb", help="Request bodies in progress at once, all together, in MB (503 past it). Default: 1024 or twice --max-upload-mb."),
 ) -> None:
     """Serve the web page (paint a hole, Fill, compare, download) and its API at http://HOST:PORT/."""
     from pydantic import ValidationError
@@ -253,11 +254,13 @@ def serve_cmd(
     try:
         settings = ServerSettings(host=host, port=port, model=model, max_upload_mb=max_upload_mb,
                                   max_pixels=max_pixels, max_concurrency=max_concurrency,
-                                  body_timeout_s=body_timeout, allowed_hosts=allow_host or None)
+                                  body_timeout_s=body_timeout, allowed_hosts=allow_host or None,
+                                  max_buffered_mb=max_buffered_mb)
     except ValidationError as e:
         err = e.errors()[0]
-        option = {"body_timeout_s": "body-timeout", "allowed_hosts": "allow-host"}.get(str(err["loc"][0]))
-        raise fail(f"--{option or str(err['loc'][0]).replace('_', '-')}: {err['msg']}")
+        where = str(err["loc"][0]) if err["loc"] else "max_buffered_mb"  # the model's own check has no field
+        option = {"body_timeout_s": "body-timeout", "allowed_hosts": "allow-host"}.get(where)
+        raise fail(f"--{option or where.replace('_', '-')}: {err['msg'].removeprefix('Value error, ')}")
     from inpaintkit.errors import InpaintkitError
     from inpaintkit.server.app import bind, create_app, run
 
@@ -268,7 +271,7 @@ def serve_cmd(
     try:
         web = create_app(settings.model, backend=backend, max_upload_mb=settings.max_upload_mb, max_pixels=settings.max_pixels,
                          max_concurrency=settings.max_concurrency, body_timeout_s=settings.body_timeout_s,
-                         allowed_hosts=settings.hosts)
+                         allowed_hosts=settings.hosts, max_buffered_mb=settings.max_buffered_mb)
     except (InpaintkitError, OSError) as e:
         sock.close()
         raise fail(_message(e))
