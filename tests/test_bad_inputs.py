@@ -265,6 +265,9 @@ KINDS = (
     "model config out of bounds", "NaN or damaged weights", "ONNX file with bad metadata or output",
     "image mode without a direct conversion", "lossy output format", "mask folder = photo folder",
     "foreign Host header", "cross-site post",
+    # round two, the rest (issue 13, items 12-14)
+    "float image outside [0, 1]", "NaN or infinite pixels", "mask rule across shapes and dtypes",
+    "max_pixels not positive",
 )
 ENTRIES = ("fill", "eval", "train", "export", "serve", "api", "http")
 CLI_ENTRIES = ("fill", "eval", "train", "export", "serve")
@@ -323,6 +326,23 @@ def _api(image=None, mask=None, model="telea") -> Callable[[], Any]:
     image = photo() if image is None else image
     mask = hole() if mask is None else mask
     return lambda: inpaint(image() if callable(image) else image, mask, model)
+
+
+def _own_range_fill(out: np.ndarray, src: np.ndarray, holes: np.ndarray) -> bool:
+    """A fill by the image's own range (inpaintkit.pixels): same dtype, known pixels kept, hole values inside the
+    known pixels' range (and not all of them at one end of it)."""
+    known = src[~holes]
+    lo, hi = float(known.min()), float(known.max())
+    filled = out[holes]
+    return (out.dtype == src.dtype and _known_kept(out, src, holes) and bool(np.isfinite(filled).all())
+            and float(filled.min()) >= lo and float(filled.max()) <= hi and float(filled.max()) > lo)
+
+
+def _with(a: np.ndarray, where: tuple, value) -> np.ndarray:
+    """``a`` with one element set to ``value``."""
+    a = a.copy()
+    a[where] = value
+    return a
 
 
 def _upload(image: str, mask: str = "in/mask.png", image_type: str = "image/png") -> Callable:
@@ -755,6 +775,53 @@ CASES: tuple[Case, ...] = (
                                                      origin="http://evil.example"), status=403),
     Case("http-cross-site-fetch", "cross-site post", "http", "a post a browser marks Sec-Fetch-Site: cross-site",
          "error", "cross-site request refused", _raw(b"{}", "application/json", sec_fetch_site="cross-site"), status=403),
+)
+
+
+CASES += (
+    # --- the Python API's one rule for images, masks and limits (inpaintkit.validate) ---
+    Case("api-float-0-255", "float image outside [0, 1]", "api", "a float64 image on a 0..255 scale", "ok", "",
+         _api(photo().astype(np.float64)), check=lambda out: _own_range_fill(out, photo().astype(np.float64), hole()),
+         sees="filled by its own range (inpaintkit.pixels): float64 back, known pixels bit-identical, the fill inside "
+              "the known pixels' range"),
+    Case("api-float-negative", "float image outside [0, 1]", "api", "a float32 image with values down to -0.5",
+         "ok", "", _api(photo().astype(np.float32) / 255 - 0.5),
+         check=lambda out: _own_range_fill(out, photo().astype(np.float32) / 255 - 0.5, hole()),
+         sees="filled by its own range, negative values kept"),
+    Case("api-float-in-range", "float image outside [0, 1]", "api", "a float32 image in [0, 1]", "ok", "",
+         _api(photo().astype(np.float32) / 255),
+         check=lambda out: out.dtype == np.float32 and _known_kept(out, photo().astype(np.float32) / 255, hole()),
+         sees="filled, float32 back, known pixels bit-identical"),
+    Case("api-nan-pixel", "NaN or infinite pixels", "api", "a float image with one NaN pixel (outside the hole)",
+         "error", "image holds 1 NaN or infinite values", _api(_with(photo().astype(np.float32) / 255, (0, 0, 0), np.nan)),
+         exc=InpaintError),
+    Case("api-inf-pixel", "NaN or infinite pixels", "api", "a float image with one +inf pixel", "error",
+         "image holds 1 NaN or infinite values", _api(_with(photo().astype(np.float64) / 255, (3, 4, 1), np.inf)),
+         exc=InpaintError),
+    Case("api-nan-mask", "NaN or infinite pixels", "api", "a float mask with a NaN", "error",
+         "mask holds 1 NaN or infinite values", _api(mask=_with(hole().astype(np.float32), (0, 0), np.nan)),
+         exc=InpaintError),
+    Case("api-int64-rgb-mask-100", "mask rule across shapes and dtypes", "api", "an int64 [H,W,3] mask of value 100 "
+         "everywhere", "warning", "no hole pixels", _api(mask=np.full((H, W, 3), 100, np.int64)), exc=EmptyMaskWarning,
+         check=lambda out: np.array_equal(out, photo()), sees="no hole (100 <= 127), as for an [H,W] mask of 100"),
+    Case("api-int64-grey-mask-100", "mask rule across shapes and dtypes", "api", "an int64 [H,W] mask of value 100",
+         "warning", "no hole pixels", _api(mask=np.full((H, W), 100, np.int64)), exc=EmptyMaskWarning,
+         check=lambda out: np.array_equal(out, photo()), sees="no hole, as for [H,W,3]"),
+    Case("api-int64-rgb-mask-200", "mask rule across shapes and dtypes", "api", "an int64 [H,W,3] mask, 200 on the "
+         "hole", "ok", "", _api(mask=np.repeat(hole()[..., None] * np.int64(200), 3, axis=2)),
+         check=lambda out: _known_kept(out, photo(), hole()), sees="filled where the mask is > 127"),
+    Case("api-float-rgb-mask-half", "mask rule across shapes and dtypes", "api", "float [H,W] and [H,W,3] masks of "
+         "exactly 0.5", "warning", "no hole pixels", _api(mask=np.full((H, W, 3), 0.5)), exc=EmptyMaskWarning,
+         check=lambda out: np.array_equal(out, photo()), sees="no hole (hole = > 0.5 for every shape)"),
+    Case("api-float-mask-0-255", "mask rule across shapes and dtypes", "api", "a float mask of 0 and 255", "error",
+         "float mask values must be in [0, 1], got 0..255", _api(mask=hole().astype(np.float32) * 255),
+         exc=InpaintError),
+    Case("api-max-pixels-0", "max_pixels not positive", "api", "max_pixels=0", "error",
+         "max_pixels must be a positive whole number or None, got 0",
+         lambda: inpaint(photo(), hole(), "telea", max_pixels=0), exc=InpaintError),
+    Case("api-max-pixels-bool", "max_pixels not positive", "api", "max_pixels=True", "error",
+         "max_pixels must be a positive whole number or None, got True",
+         lambda: inpaint(photo(), hole(), "telea", max_pixels=True), exc=InpaintError),
 )
 
 
