@@ -23,6 +23,7 @@ ENTRY_TITLES = {
     "eval": "`inpaintkit eval`",
     "train": "`inpaintkit train`",
     "export": "`inpaintkit export`",
+    "masks": "`inpaintkit masks`",
     "serve": "`inpaintkit serve` (loading the server's model)",
     "api": "Python API: `inpaintkit.inpaint(image, mask, model)`",
     "http": "HTTP API: `POST /api/inpaint` (a server with a 1 MB body limit and a 200,000-pixel limit)",

@@ -48,13 +48,15 @@ import torch
 from PIL import Image
 
 from inpaintkit.errors import EmptyMaskWarning, ImageReadError, InpaintError, LossyOutputWarning  # noqa: F401
+from inpaintkit.fileio import shown
 from inpaintkit.images import from_pil, lossy_note, mask_to_bool, output_format, read_picture, to_pil, write_picture
 from inpaintkit.images.tiff import EXACT_ONLY
 from inpaintkit.model_spec import load_filler
 from inpaintkit.models.base import Inpainter
 from inpaintkit.pixels import PixelError, from_unit, to_unit, value_range
 from inpaintkit.tiling import WORKING_SIZE, fill_window, plan_crops
-from inpaintkit.validate import check_image as _check_image, check_pair as _check_pair, check_working_size
+from inpaintkit.validate import check_image as _check_image, check_output_size, check_pair as _check_pair
+from inpaintkit.validate import check_working_size
 
 __all__ = ["EmptyMaskWarning", "InpaintError", "LossyOutputWarning", "fill_array", "fill_file", "inpaint"]
 
@@ -172,6 +174,7 @@ def fill_file(image_path, mask_path, out_path, model=None, backend: Optional[str
         return res["filled_pixels"] > 0
     fmt = output_format(out_path)  # fail before the work on a bad suffix
     pic = read_picture(image_path)
+    check_output_size(fmt, pic.pixels.shape[1], pic.pixels.shape[0], out_path)  # ... or a size it cannot hold
     if pic.pixels.dtype.type in EXACT_ONLY and fmt != "TIFF":
         raise InpaintError(f"'{image_path}' holds {pic.pixels.dtype} pixels: write a TIFF (.tif) to keep them exactly")
     hole = mask_to_bool(mask_path)
@@ -182,5 +185,5 @@ def fill_file(image_path, mask_path, out_path, model=None, backend: Optional[str
     write_picture(out_path, out, pic)
     lost = lossy_note(pic.pixels, fmt)
     if lost:
-        warnings.warn(f"'{out_path}': {lost}", LossyOutputWarning, stacklevel=2)
+        warnings.warn(f"'{shown(out_path)}': {lost}", LossyOutputWarning, stacklevel=2)
     return not any(issubclass(w.category, EmptyMaskWarning) for w in caught)

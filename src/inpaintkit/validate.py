@@ -26,7 +26,8 @@ opaque: hole = alpha > 127 (a brush layer on transparency); otherwise the grey (
     inpaintkit.errors.InpaintError: max_pixels must be a positive whole number or None, got 0
 
 **Limits**: ``max_pixels`` is a positive whole number, or None for Pillow's ``Image.MAX_IMAGE_PIXELS``
-(:func:`check_max_pixels`); ``working_size`` a whole number of at least 8.
+(:func:`check_max_pixels`); ``working_size`` a whole number of at least 8; an output format's largest side
+(:data:`SIDE_LIMITS`, :func:`check_output_size`: WebP 16383, JPEG 65500) is checked before the fill.
 """
 from __future__ import annotations
 
@@ -36,11 +37,12 @@ import numpy as np
 from PIL import Image
 
 from inpaintkit.errors import InpaintError
+from inpaintkit.fileio import shown
 from inpaintkit.images.mask import mask_levels, mask_to_bool
 from inpaintkit.pixels import DTYPES
 
-__all__ = ["check_finite", "check_image", "check_max_pixels", "check_pair", "check_working_size", "mask_levels",
-           "mask_to_bool"]
+__all__ = ["SIDE_LIMITS", "check_finite", "check_image", "check_max_pixels", "check_output_size", "check_pair",
+           "check_working_size", "mask_levels", "mask_to_bool"]
 
 
 def _whole(value) -> bool:
@@ -95,3 +97,19 @@ def check_pair(arr: np.ndarray, hole: np.ndarray, max_pixels) -> None:
     limit = check_max_pixels(max_pixels)
     if limit is not None and h * w > limit:
         raise InpaintError(f"image has {h * w:,} pixels, over the limit of {limit:,} (max_pixels)")
+
+
+# --- what an output format can hold -----------------------------------------------------------------
+
+# pixels per side the encoders write (WebP: 14-bit sizes; libjpeg: JPEG_MAX_DIMENSION); PNG, TIFF, BMP: no such limit
+SIDE_LIMITS = {"WEBP": 16383, "JPEG": 65500}
+_FORMAT_NAMES = {"WEBP": "WebP"}
+
+
+def check_output_size(fmt: str, width: int, height: int, path=None) -> None:
+    """InpaintError (one line) when ``fmt`` cannot hold a ``width`` x ``height`` picture — checked before the fill."""
+    limit = SIDE_LIMITS.get(fmt)
+    if limit is not None and max(width, height) > limit:
+        where = f"'{shown(path)}'" if path is not None else f"a {fmt} file"
+        raise InpaintError(f"cannot write {where}: {width}x{height} pixels, but {_FORMAT_NAMES.get(fmt, fmt)} "
+                           f"holds at most {limit} pixels per side (write PNG or TIFF)")
