@@ -257,9 +257,11 @@ def masks_cmd(
     """Write sample generated masks and a contact sheet, and print their hole-ratio histogram over the bands."""
     from inpaintkit.masks import MAX_SAMPLES, MAX_SIZE, MAX_STATS, write_samples
 
-    if not (1 <= n <= MAX_SAMPLES and 8 <= size <= MAX_SIZE and 0 <= stats <= MAX_STATS and seed >= 0):
-        raise fail(f"--n must be from 1 to {MAX_SAMPLES:,}, --size from 8 to {MAX_SIZE}, --stats from 0 to "
-                   f"{MAX_STATS:,} and --seed >= 0")
+    for option, value, lo, hi in (("--n", n, 1, MAX_SAMPLES), ("--size", size, 8, MAX_SIZE),
+                                  ("--stats", stats, 0, MAX_STATS), ("--seed", seed, 0, None)):
+        if value < lo or (hi is not None and value > hi):  # before anything is created or allocated
+            raise fail(f"{option} must be from {lo} to {hi:,}, got {value:,}" if hi is not None
+                       else f"{option} must be >= {lo}, got {value}")
     if out.exists() and not out.is_dir():
         raise fail(f"--out '{out}' exists and is not a folder")
     _check_output(out, "--out", folder=True)

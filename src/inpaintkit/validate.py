@@ -55,7 +55,8 @@ def check_finite(a: np.ndarray, what: str) -> None:
         return
     bad = ~np.isfinite(a)
     if bad.any():
-        raise InpaintError(f"{what} holds {int(np.count_nonzero(bad)):,} NaN or infinite values; give finite values")
+        n = int(np.count_nonzero(bad))
+        raise InpaintError(f"{what} holds {n:,} NaN or infinite value{'s' if n != 1 else ''}; give finite values")
 
 
 def check_image(arr: np.ndarray) -> None:

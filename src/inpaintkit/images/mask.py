@@ -81,7 +81,8 @@ def _unit_floats(a: np.ndarray) -> None:
     """A float mask: finite, in [0, 1]; InpaintError with one line otherwise."""
     bad = ~np.isfinite(a)
     if bad.any():
-        raise InpaintError(f"mask holds {int(np.count_nonzero(bad)):,} NaN or infinite values; give finite values in [0, 1]")
+        n = int(np.count_nonzero(bad))
+        raise InpaintError(f"mask holds {n:,} NaN or infinite value{'s' if n != 1 else ''}; give finite values in [0, 1]")
     lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
     if lo < 0.0 or hi > 1.0:
         hint = " (a 0..255 mask: divide it by 255, or give uint8)" if 1.0 < hi <= 255.0 and lo >= 0.0 else ""
