@@ -22,6 +22,15 @@ server's fill queue (every burst request is answered, none with 503) and each mu
     python benchmarks/load_server.py --slow-clients 4 --slow-seconds 20 --stuck-clients 8
     python benchmarks/load_server.py --model telea --size 128 --requests 50 --bad-every 0 \
         --stalled-clients 256 --body-timeout 10            # 256 stalled uploads + 50 good requests
+    python benchmarks/load_server.py --model telea --size 128 --requests 50 --bad-every 0 --stalled-clients 256 \
+        --body-timeout 20 --abandoned-clients 8 --json-clients 8 --json-mb 20   # + gone clients, big JSON bodies
+
+Gone clients and large JSON bodies (issue 13): ``--abandoned-clients`` connections each send a complete request
+with a ``--abandoned-side`` pixel noise JPEG and close their socket at once, before the burst; the server must drop
+their queued work (the report gives the server's ``dropped`` count, and the burst must not wait behind them).
+``--json-clients`` send, alongside the burst, a JSON body of about ``--json-mb`` MB each (a noise photo, base64)
+and must get 200. ``/api/health`` is polled every 0.1 s all along; the report gives its slowest answer (a JSON body
+decoded on the event loop would hold it up for seconds) and the server's peak RSS.
 
 The good requests are scikit-image's astronaut (resized to ``--size``) with generated free-form masks
 (``inpaintkit.masks.MaskGenerator``, "medium"); the bad ones are, in turn: not an image (415), a mask of
@@ -224,6 +233,53 @@ def stalled_statuses(socks: list[socket.socket], timeout: float) -> list[int]:
     return out
 
 
+def noise_jpeg_request(side: int) -> tuple[bytes, str]:
+    """A multipart request: a side x side noise JPEG (large for its pixels) and a mask with a small hole."""
+    rng = np.random.default_rng(side)
+    photo = rng.integers(0, 256, (side, side, 3), np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(photo).save(buf, format="JPEG", quality=90)
+    hole = np.zeros((side, side), np.uint8)
+    hole[side // 2: side // 2 + 16, side // 2: side // 2 + 16] = 255
+    return multipart(buf.getvalue(), png(hole))
+
+
+def json_request(mb: float) -> tuple[bytes, str]:
+    """A JSON request of about ``mb`` MB: a noise PNG (incompressible) and its mask, both base64."""
+    import base64
+
+    side = max(32, int((mb * 1e6 * 0.75 / 3) ** 0.5))
+    photo = np.random.default_rng(1).integers(0, 256, (side, side, 3), np.uint8)
+    hole = np.zeros((side, side), np.uint8)
+    hole[side // 2: side // 2 + 16, side // 2: side // 2 + 16] = 255
+    body = json.dumps({"image": base64.b64encode(png(photo)).decode(), "mask": base64.b64encode(png(hole)).decode()})
+    return body.encode(), "application/json"
+
+
+def abandon(port: int, body: bytes, ctype: str, timeout: float) -> None:
+    """A client that sends a complete request and closes its socket without waiting for the answer."""
+    head = (f"POST /api/inpaint HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {ctype}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(head + body)
+
+
+def poll_health(port: int, stop: threading.Event, out: list) -> None:
+    """GET /api/health every 0.1 s until ``stop``; appends (seconds, status, json or None)."""
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/api/health")
+            r = conn.getresponse()
+            data = r.read()
+            out.append((time.perf_counter() - t0, r.status, json.loads(data) if r.status == 200 else None))
+            conn.close()
+        except OSError:
+            out.append((time.perf_counter() - t0, 0, None))
+        stop.wait(0.1)
+
+
 def run_burst(port: int, reqs: list[dict], concurrency: int, timeout: float, slow: list[dict] = (),
               slow_seconds: float = 5.0, stuck: int = 0) -> tuple[list[dict], list[dict], float]:
     """Send ``reqs`` at once from ``concurrency`` threads while ``slow`` requests trickle in and ``stuck``
@@ -275,11 +331,18 @@ def main(argv=None) -> int:
     ap.add_argument("--stuck-clients", type=int, default=2, help="clients that send half their headers and stall")
     ap.add_argument("--stalled-clients", type=int, default=0, help="clients that send a whole request head, then stall")
     ap.add_argument("--body-timeout", type=float, default=60.0, help="the server's --body-timeout (seconds)")
+    ap.add_argument("--abandoned-clients", type=int, default=0, help="clients that send a big request and close")
+    ap.add_argument("--abandoned-side", type=int, default=2048, help="side of their noise JPEG in pixels")
+    ap.add_argument("--json-clients", type=int, default=0, help="clients that send a large JSON body with the burst")
+    ap.add_argument("--json-mb", type=float, default=20.0, help="size of each of their bodies in MB")
     args = ap.parse_args(argv)
     if args.requests < 1 or args.concurrency < 1 or args.size < 16:
         ap.error("--requests and --concurrency must be >= 1, --size >= 16")
     if not 0 <= args.stalled_clients <= 512 or not 0 < args.body_timeout <= 120:
         ap.error("--stalled-clients must be in 0..512 and --body-timeout in (0, 120] (a bounded run)")
+    if not (0 <= args.abandoned_clients <= 64 and 64 <= args.abandoned_side <= 5000 and 0 <= args.json_clients <= 32
+            and 0 < args.json_mb <= 90):
+        ap.error("--abandoned-clients 0..64, --abandoned-side 64..5000, --json-clients 0..32, --json-mb (0, 90]")
 
     reqs = make_requests(args.requests, args.size, args.bad_every)
     port = free_port()
@@ -295,11 +358,32 @@ def main(argv=None) -> int:
               f"{rss_ready / 2**20:.0f} MB resident when ready; sending {len(reqs)} requests "
               f"({sum(r['kind'] != 'good' for r in reqs)} bad) from {args.concurrency} threads", flush=True)
         slow = [dict(r, kind="slow") for r in make_requests(args.slow_clients, args.size, 0)]
+        health_log: list = []
+        stop_health = threading.Event()
+        poller = threading.Thread(target=poll_health, args=(port, stop_health, health_log), daemon=True)
+        poller.start()
         stalled = open_stalled(port, args.stalled_clients, args.timeout)
         t_stalled = time.monotonic()
+        if args.abandoned_clients:
+            big = noise_jpeg_request(args.abandoned_side)
+            for _ in range(args.abandoned_clients):
+                abandon(port, *big, timeout=args.timeout)
+        json_pool = ThreadPoolExecutor(max_workers=max(1, args.json_clients))
+        json_futures = []
+        if args.json_clients:
+            jbody, jtype = json_request(args.json_mb)
+            go = threading.Event()
+            go.set()
+            json_futures = [json_pool.submit(send, port, {"kind": "json", "expect": 200, "body": jbody, "ctype": jtype},
+                                             args.timeout, go) for _ in range(args.json_clients)]
         results, slow_results, wall = run_burst(port, reqs, args.concurrency, args.timeout, slow,
                                                 args.slow_seconds, args.stuck_clients)
+        json_results = [f.result() for f in json_futures]
+        json_pool.shutdown()
         rss_burst = proc_status(proc.pid, "VmRSS")
+        stop_health.set()
+        poller.join(35)
+        final_health = wait_healthy(port, proc, timeout=30)
         burst_within_timeout = time.monotonic() - t_stalled < args.body_timeout
         stalled_codes = stalled_statuses(stalled, args.body_timeout + 15)
         peak = proc_status(proc.pid, "VmHWM")
@@ -316,8 +400,10 @@ def main(argv=None) -> int:
     codes: dict[str, int] = {}
     for r in results:
         codes[str(r["status"])] = codes.get(str(r["status"]), 0) + 1
-    server_errors = sum(1 for r in results if r["status"] >= 500)
-    unexpected = [r for r in results if r["status"] != r["expect"]]
+    server_errors = sum(1 for r in results + json_results if r["status"] >= 500)
+    unexpected = [r for r in results + json_results if r["status"] != r["expect"]]
+    health_s = [t for t, st, _ in health_log if st == 200]
+    health_failed = sum(1 for _, st, _ in health_log if st != 200)
     good = [r["seconds"] for r in results if r["kind"] == "good" and r["status"] == 200]
     bad = [r["seconds"] for r in results if r["kind"] != "good"]
     first_sent = min((r["sent_at"] for r in slow_results if r["sent_at"]), default=None)
@@ -334,6 +420,12 @@ def main(argv=None) -> int:
         "server_peak_rss_mb": peak / 2**20, "server_alive": alive,
         "stalled_clients": len(stalled_codes), "stalled_statuses": {str(c): stalled_codes.count(c) for c in set(stalled_codes)},
         "burst_done_while_stalled": burst_within_timeout,
+        "abandoned_clients": args.abandoned_clients, "abandoned_side": args.abandoned_side,
+        "dropped_by_server": final_health.get("dropped"),
+        "json_clients": len(json_results), "json_mb": args.json_mb if json_results else 0,
+        "json_statuses": [r["status"] for r in json_results], "json_seconds": [r["seconds"] for r in json_results],
+        "health_polls": len(health_log), "health_failed": health_failed,
+        "health_max_ms": 1000 * max(health_s, default=0.0), "health_p99_ms": percentiles(health_s).get("p99_ms"),
     }
     lg, lb = report["latency_good"], report["latency_bad"]
     print(f"status codes: {codes}; 5xx: {server_errors}; unexpected: {len(unexpected)}; server alive: {alive}")
@@ -352,6 +444,14 @@ def main(argv=None) -> int:
         print(f"stalled uploads: {len(stalled_codes)}, answered {report['stalled_statuses']} "
               f"(408 = body timeout); the burst finished {'before' if burst_within_timeout else 'after'} their "
               f"{args.body_timeout:g} s timeout; server RSS after the burst {rss_burst / 2**20:.0f} MB")
+    if args.abandoned_clients:
+        print(f"abandoned clients: {args.abandoned_clients} ({args.abandoned_side}² noise JPEGs, socket closed after "
+              f"sending); the server dropped {report['dropped_by_server']} fills of gone clients")
+    if json_results:
+        print(f"large JSON bodies: {len(json_results)} x {args.json_mb:g} MB, statuses {report['json_statuses']}, "
+              f"slowest {max(report['json_seconds']):.1f} s")
+    print(f"/api/health: {len(health_log)} polls during the run, {health_failed} failed, slowest "
+          f"{report['health_max_ms']:.0f} ms; server RSS peak {peak / 2**20:.0f} MB")
     stalled_bad = [c for c in stalled_codes if c != 408]
     for r in (unexpected + slow_failed)[:5]:
         print(f"  unexpected: {r['kind']}: got {r['status']}, expected {r['expect']}: {r['error']}")
@@ -360,7 +460,8 @@ def main(argv=None) -> int:
         args.json.write_text(json.dumps(report, indent=2))
         print(f"wrote {args.json}")
     blocked = bool(slow_results) and first_sent is not None and while_slow == 0 and len(results) > 0
-    ok = server_errors == 0 and not unexpected and not slow_failed and not blocked and alive and not stalled_bad
+    ok = (server_errors == 0 and not unexpected and not slow_failed and not blocked and alive and not stalled_bad
+          and health_failed == 0)
     return 0 if ok else 1
 
 

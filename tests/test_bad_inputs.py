@@ -182,6 +182,29 @@ def make_round_two(d: Path, files: dict) -> None:
     (d / "flipped.safetensors").write_bytes(bytes(data))
 
 
+def corrupt_exif_jpeg() -> bytes:
+    """A valid JPEG whose EXIF block names a tag with more data than the file holds (Pillow warns, and reads it)."""
+    jpg = encode(Image.fromarray(photo()), "JPEG", quality=90)
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1) + struct.pack("<HHII", 0x010E, 2, 1000, 5000) + bytes(4)
+    app1 = b"Exif\x00\x00" + tiff
+    return jpg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpg[2:]
+
+
+def make_round_two_rest(d: Path, files: dict) -> None:
+    """The inputs of issue 13's remaining cases (items 12 and 14), under ``d``."""
+    wide_hole = np.zeros((2, 100_000), np.uint8)
+    wide_hole[:, 50_000:50_010] = 255
+    wide = np.tile(photo()[:2, :1], (1, 100_000, 1))
+    _save_images(d, {"exif.jpg": corrupt_exif_jpeg(), "wide.png": encode(Image.fromarray(wide), "PNG"),
+                     "wide_mask.png": encode(Image.fromarray(wide_hole), "PNG"), "bad\nname.png": b""})
+    _save_images(d / "ev_exif", {"0.jpg": corrupt_exif_jpeg(), "1.png": files["a.png"]})
+    _save_images(d / "nl", {"a.png": files["a.png"], "x\ny.png": b""})
+    _save_images(d / "nlm", {"a.png": files["mask.png"], "x\ny.png": files["mask.png"]})
+    _save_images(d / "links", {"a.png": files["a.png"]})
+    os.symlink("gone/b.png", d / "links" / "b.png")  # a link whose target does not exist
+    _save_images(d / "linksm", {"a.png": files["mask.png"], "b.png": files["mask.png"]})
+
+
 def make_inputs(root: Path) -> Path:
     """Write every input of the table into ``root/in`` (a few KB in all); returns ``root``."""
     from test_train import make_celeba  # the trainer's tiny CelebA-layout maker (tests/ is on sys.path)
@@ -227,6 +250,7 @@ def make_inputs(root: Path) -> Path:
     }
     _save_images(d, files)
     make_round_two(d, files)
+    make_round_two_rest(d, files)
     small = create_model("fillnet", **SMALL)
     small.config = {}  # the file claims a default fillnet: its tensors do not fit one
     save_model(small, d / "other_shape.safetensors", "fillnet")
@@ -265,9 +289,13 @@ KINDS = (
     "model config out of bounds", "NaN or damaged weights", "ONNX file with bad metadata or output",
     "image mode without a direct conversion", "lossy output format", "mask folder = photo folder",
     "foreign Host header", "cross-site post",
+    # round two, the rest (issue 13, items 12-14)
+    "float image outside [0, 1]", "NaN or infinite pixels", "mask rule across shapes and dtypes",
+    "max_pixels not positive", "corrupt EXIF data", "output larger than its format holds", "file name with a newline",
+    "broken symbolic link in a batch", "size or opset out of range",
 )
-ENTRIES = ("fill", "eval", "train", "export", "serve", "api", "http")
-CLI_ENTRIES = ("fill", "eval", "train", "export", "serve")
+ENTRIES = ("fill", "eval", "train", "export", "masks", "serve", "api", "http")
+CLI_ENTRIES = ("fill", "eval", "train", "export", "masks", "serve")
 
 
 @dataclass(frozen=True)
@@ -323,6 +351,23 @@ def _api(image=None, mask=None, model="telea") -> Callable[[], Any]:
     image = photo() if image is None else image
     mask = hole() if mask is None else mask
     return lambda: inpaint(image() if callable(image) else image, mask, model)
+
+
+def _own_range_fill(out: np.ndarray, src: np.ndarray, holes: np.ndarray) -> bool:
+    """A fill by the image's own range (inpaintkit.pixels): same dtype, known pixels kept, hole values inside the
+    known pixels' range (and not all of them at one end of it)."""
+    known = src[~holes]
+    lo, hi = float(known.min()), float(known.max())
+    filled = out[holes]
+    return (out.dtype == src.dtype and _known_kept(out, src, holes) and bool(np.isfinite(filled).all())
+            and float(filled.min()) >= lo and float(filled.max()) <= hi and float(filled.max()) > lo)
+
+
+def _with(a: np.ndarray, where: tuple, value) -> np.ndarray:
+    """``a`` with one element set to ``value``."""
+    a = a.copy()
+    a[where] = value
+    return a
 
 
 def _upload(image: str, mask: str = "in/mask.png", image_type: str = "image/png") -> Callable:
@@ -758,6 +803,84 @@ CASES: tuple[Case, ...] = (
 )
 
 
+CASES += (
+    # --- the Python API's one rule for images, masks and limits (inpaintkit.validate) ---
+    Case("api-float-0-255", "float image outside [0, 1]", "api", "a float64 image on a 0..255 scale", "ok", "",
+         _api(photo().astype(np.float64)), check=lambda out: _own_range_fill(out, photo().astype(np.float64), hole()),
+         sees="filled by its own range (inpaintkit.pixels): float64 back, known pixels bit-identical, the fill inside "
+              "the known pixels' range"),
+    Case("api-float-negative", "float image outside [0, 1]", "api", "a float32 image with values down to -0.5",
+         "ok", "", _api(photo().astype(np.float32) / 255 - 0.5),
+         check=lambda out: _own_range_fill(out, photo().astype(np.float32) / 255 - 0.5, hole()),
+         sees="filled by its own range, negative values kept"),
+    Case("api-float-in-range", "float image outside [0, 1]", "api", "a float32 image in [0, 1]", "ok", "",
+         _api(photo().astype(np.float32) / 255),
+         check=lambda out: out.dtype == np.float32 and _known_kept(out, photo().astype(np.float32) / 255, hole()),
+         sees="filled, float32 back, known pixels bit-identical"),
+    Case("api-nan-pixel", "NaN or infinite pixels", "api", "a float image with one NaN pixel (outside the hole)",
+         "error", "image holds 1 NaN or infinite value;", _api(_with(photo().astype(np.float32) / 255, (0, 0, 0), np.nan)),
+         exc=InpaintError),
+    Case("api-inf-pixel", "NaN or infinite pixels", "api", "a float image with one +inf pixel", "error",
+         "image holds 1 NaN or infinite value;", _api(_with(photo().astype(np.float64) / 255, (3, 4, 1), np.inf)),
+         exc=InpaintError),
+    Case("api-nan-mask", "NaN or infinite pixels", "api", "a float mask with a NaN", "error",
+         "mask holds 1 NaN or infinite value;", _api(mask=_with(hole().astype(np.float32), (0, 0), np.nan)),
+         exc=InpaintError),
+    Case("api-int64-rgb-mask-100", "mask rule across shapes and dtypes", "api", "an int64 [H,W,3] mask of value 100 "
+         "everywhere", "warning", "no hole pixels", _api(mask=np.full((H, W, 3), 100, np.int64)), exc=EmptyMaskWarning,
+         check=lambda out: np.array_equal(out, photo()), sees="no hole (100 <= 127), as for an [H,W] mask of 100"),
+    Case("api-int64-grey-mask-100", "mask rule across shapes and dtypes", "api", "an int64 [H,W] mask of value 100",
+         "warning", "no hole pixels", _api(mask=np.full((H, W), 100, np.int64)), exc=EmptyMaskWarning,
+         check=lambda out: np.array_equal(out, photo()), sees="no hole, as for [H,W,3]"),
+    Case("api-int64-rgb-mask-200", "mask rule across shapes and dtypes", "api", "an int64 [H,W,3] mask, 200 on the "
+         "hole", "ok", "", _api(mask=np.repeat(hole()[..., None] * np.int64(200), 3, axis=2)),
+         check=lambda out: _known_kept(out, photo(), hole()), sees="filled where the mask is > 127"),
+    Case("api-float-rgb-mask-half", "mask rule across shapes and dtypes", "api", "float [H,W] and [H,W,3] masks of "
+         "exactly 0.5", "warning", "no hole pixels", _api(mask=np.full((H, W, 3), 0.5)), exc=EmptyMaskWarning,
+         check=lambda out: np.array_equal(out, photo()), sees="no hole (hole = > 0.5 for every shape)"),
+    Case("api-float-mask-0-255", "mask rule across shapes and dtypes", "api", "a float mask of 0 and 255", "error",
+         "float mask values must be in [0, 1], got 0..255", _api(mask=hole().astype(np.float32) * 255),
+         exc=InpaintError),
+    Case("api-max-pixels-0", "max_pixels not positive", "api", "max_pixels=0", "error",
+         "max_pixels must be a positive whole number or None, got 0",
+         lambda: inpaint(photo(), hole(), "telea", max_pixels=0), exc=InpaintError),
+    Case("api-max-pixels-bool", "max_pixels not positive", "api", "max_pixels=True", "error",
+         "max_pixels must be a positive whole number or None, got True",
+         lambda: inpaint(photo(), hole(), "telea", max_pixels=True), exc=InpaintError),
+    # --- the command line's checks before the work, and its one-line messages ---
+    Case("fill-corrupt-exif", "corrupt EXIF data", "fill", "a JPEG whose EXIF block is damaged", "warning",
+         "warning: Tag data larger than file", _fill("in/exif.jpg"),
+         check=lambda root: _out(root).shape == (H, W, 3), sees="filled; Pillow's complaint as one line, no path"),
+    Case("eval-corrupt-exif", "corrupt EXIF data", "eval", "a data folder holding a JPEG with damaged EXIF", "warning",
+         "warning: Tag data larger than file", (*EVAL, "--data", "in/ev_exif", "--masks", "in/evm"),
+         check=lambda root: "telea" in json.loads((root / "out/r.json").read_text()),
+         sees="evaluated; Pillow's complaint as one line, no path"),
+    Case("fill-webp-too-wide", "output larger than its format holds", "fill", "a 100000x2 photo to --out o.webp",
+         "error", "WebP holds at most 16383 pixels per side", _fill("in/wide.png", "in/wide_mask.png", "out/o.webp")),
+    Case("fill-png-wide", "output larger than its format holds", "fill", "the same photo to --out o.png", "ok", "",
+         _fill("in/wide.png", "in/wide_mask.png", "out/o.png"), check=lambda root: _out(root).shape == (2, 100_000, 3),
+         sees="filled (PNG has no such limit)"),
+    Case("fill-newline-name", "file name with a newline", "fill", "a 0-byte mask named 'bad\\nname.png'", "error",
+         "'in/bad\\nname.png': file is empty", _fill("in/a.png", "in/bad\nname.png")),
+    Case("fill-newline-batch", "file name with a newline", "fill", "a folder holding a 0-byte 'x\\ny.png'",
+         "partial", "x\\ny.png: cannot read image 'in/nl/x\\ny.png': file is empty",
+         (*FILL, "in/nl", "--mask", "in/nlm", "--out", "out/f"), check=lambda root: os.listdir(root / "out/f") == ["a.png"],
+         sees="a.png filled; the name shown with `\\n`, its reason kept"),
+    Case("fill-dangling-link", "broken symbolic link in a batch", "fill", "a photo folder holding a.png and a link "
+         "b.png to a file that does not exist", "partial", "b.png: broken symbolic link",
+         (*FILL, "in/links", "--mask", "in/linksm", "--out", "out/f"),
+         check=lambda root: os.listdir(root / "out/f") == ["a.png"], sees="a.png filled; b.png listed, not skipped silently"),
+    Case("masks-size-huge", "size or opset out of range", "masks", "--size 2000000", "error",
+         "--size must be from 8 to 2,048, got 2,000,000", ("masks", "--out", "out/m", "--size", "2000000")),
+    Case("masks-n-huge", "size or opset out of range", "masks", "--n 10000000", "error",
+         "--n must be from 1 to 100,000", ("masks", "--out", "out/m", "--n", "10000000")),
+    Case("export-opset-99", "size or opset out of range", "export", "--opset 99", "error",
+         "--opset must be a whole number from 17 to", ("export", "--opset", "99", "-o", "out/m.onnx")),
+    Case("export-opset-16", "size or opset out of range", "export", "--opset 16", "error",
+         "--opset must be a whole number from 17 to", ("export", "--opset", "16", "-o", "out/m.onnx")),
+)
+
+
 # --- running one case ----------------------------------------------------------------------------------------
 
 
@@ -781,7 +904,7 @@ def snapshot(root: Path) -> dict:
     """Every file and folder under ``root``: relative path -> (size, mtime_ns) (None for folders)."""
     out = {}
     for p in root.rglob("*"):
-        st = p.stat()
+        st = p.lstat()  # a link that points nowhere is listed as itself
         out[str(p.relative_to(root))] = None if p.is_dir() else (st.st_size, st.st_mtime_ns)
     return out
 
@@ -1015,3 +1138,135 @@ def test_model_configs_are_checked_before_anything_is_built(root, monkeypatch):
     with pytest.raises(CheckpointError, match="does not fit this model"):  # in bounds, but not these tensors
         load_model(root / "in/other_shape.safetensors")
     assert built == [{}]  # the second file's shapes were compared on the meta device only: one (meta) build
+
+
+# --- round two, the rest (issue 13, items 12 and 14): what the table cannot express --------------------------
+
+
+def _can_create_in(folder: Path) -> bool:
+    try:
+        probe = folder / ".probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def unwritable(tmp_path) -> Path:
+    """A folder in which no file can be created: a read-only folder, or (as root, who ignores permission bits)
+    /sys, where nobody can create a regular file."""
+    d = tmp_path / "ro"
+    d.mkdir()
+    d.chmod(0o555)
+    try:
+        if not _can_create_in(d):
+            yield d
+        elif Path("/sys").is_dir() and not _can_create_in(Path("/sys")):
+            yield Path("/sys")
+        else:
+            pytest.skip("no folder here refuses new files")
+    finally:
+        d.chmod(0o755)
+
+
+def test_outputs_that_cannot_be_written_fail_before_the_work(root, unwritable, monkeypatch):
+    """eval --json, masks --out, export -o and train --out into a folder that refuses new files: one error line at
+    once; the evaluation, the model and the masks are never started."""
+    from inpaintkit import evaluate, export, masks
+
+    started = []
+    monkeypatch.setattr(evaluate, "prepare_pairs", lambda *a, **k: started.append("eval"))
+    monkeypatch.setattr(export, "_network", lambda *a, **k: started.append("export"))
+    monkeypatch.setattr(masks, "MaskGenerator", lambda *a, **k: started.append("masks"))
+    runs = {
+        "--json": ["eval", "-m", "telea", "-q", "--data", str(root / "in/ev"), "--masks", str(root / "in/evm"),
+                   "--json", str(unwritable / "new" / "r.json")],
+        "--out": ["masks", "--out", str(unwritable / "m")],
+        "--out ": ["export", "-o", str(unwritable / "m.onnx")],
+        "--out  ": ["train", "--data", str(root / "in/celeba"), "--out", str(unwritable / "run")],
+    }
+    for option, argv in runs.items():
+        r = CliRunner().invoke(app, argv)
+        err = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert r.exit_code == 2 and len(err) == 1, (argv, r.exit_code, r.output, r.exception)
+        assert err[0].startswith(f"error: cannot write {option.strip()} '"), err
+    assert started == []
+
+
+class _Locked:
+    """Makes ``paths`` unreadable for this process as chmod 000 would (root ignores permission bits, so the
+    open itself is made to fail with EACCES, for Python's and Pillow's opens and folder listings)."""
+
+    def __init__(self, monkeypatch, *paths: Path):
+        import builtins
+
+        self.locked = {str(p.resolve()) for p in paths}
+        real_open, real_listdir, real_scandir = builtins.open, os.listdir, os.scandir
+
+        def check(p):
+            if isinstance(p, (str, os.PathLike)) and str(Path(os.fsdecode(p)).resolve()) in self.locked:
+                raise PermissionError(13, "Permission denied", os.fsdecode(p))
+
+        monkeypatch.setattr(builtins, "open", lambda f, *a, **k: (check(f), real_open(f, *a, **k))[1])
+        monkeypatch.setattr(io, "open", builtins.open)
+        monkeypatch.setattr(os, "listdir", lambda p=".": (check(p), real_listdir(p))[1])
+        monkeypatch.setattr(os, "scandir", lambda p=".": (check(p), real_scandir(p))[1])
+
+
+def test_unreadable_inputs_are_one_error_line(root, tmp_path, monkeypatch):
+    """A photo, a mask or a mask folder that cannot be read (chmod 000): ``error: ... permission denied``, never a
+    traceback box or "corrupt image"."""
+    photo_, mask_ = tmp_path / "p.png", tmp_path / "m.png"
+    shutil.copy(root / "in/a.png", photo_)
+    shutil.copy(root / "in/mask.png", mask_)
+    masks_dir = tmp_path / "masks"
+    shutil.copytree(root / "in/evm", masks_dir)
+    out = str(tmp_path / "out.png")
+    if os.geteuid() == 0:
+        _Locked(monkeypatch, photo_, mask_, masks_dir)
+    else:
+        for p in (photo_, mask_, masks_dir):
+            p.chmod(0)
+    try:
+        runs = [(["fill", str(photo_), "--mask", str(root / "in/mask.png"), "--out", out, "--model", "telea", "-q"],
+                 f"error: cannot read image '{photo_}': permission denied"),
+                (["fill", str(root / "in/a.png"), "--mask", str(mask_), "--out", out, "--model", "telea", "-q"],
+                 f"error: cannot read image '{mask_}': permission denied"),
+                (["eval", "-m", "telea", "-q", "--data", str(root / "in/ev"), "--masks", str(masks_dir)],
+                 f"error: Permission denied: '{masks_dir}'")]
+        for argv, line in runs:
+            r = CliRunner().invoke(app, argv)
+            err = [ln for ln in r.stderr.splitlines() if ln.strip()]
+            assert r.exit_code == 2 and err == [line], (argv, r.exit_code, r.output, r.exception)
+    finally:
+        for p in (photo_, mask_, masks_dir):
+            p.chmod(0o755)
+
+
+def test_output_size_is_checked_before_the_fill(root, tmp_path):
+    """A picture wider than WebP holds is refused before the model runs (not after a long fill)."""
+    from inpaintkit.images import write_picture
+    from inpaintkit.inference import fill_file
+
+    class Counting:
+        calls = 0
+
+        def fill(self, image, mask):
+            Counting.calls += 1
+            return image
+
+    with pytest.raises(InpaintError, match="100000x2 pixels, but WebP holds at most 16383 pixels per side"):
+        fill_file(root / "in/wide.png", root / "in/wide_mask.png", tmp_path / "o.webp", Counting())
+    assert Counting.calls == 0 and list(tmp_path.iterdir()) == []
+    with pytest.raises(InpaintError, match="JPEG holds at most 65500"):
+        write_picture(tmp_path / "o.jpg", np.zeros((1, 70_000, 3), np.uint8))
+
+
+def test_masks_are_checked_before_the_folder_is_made(tmp_path):
+    from inpaintkit.masks import write_samples
+
+    with pytest.raises(ValueError, match="size must be a whole number from 8 to 2,048, got 2000000"):
+        write_samples(tmp_path / "m", size=2_000_000)
+    assert not (tmp_path / "m").exists()

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Optional
 
 from inpaintkit.errors import ImageReadError, InpaintError, LossyOutputWarning
 from inpaintkit.dicom import SUFFIXES as DICOM_SUFFIXES
+from inpaintkit.fileio import broken_links, shown
 from inpaintkit.images import IMAGE_SUFFIXES, list_images
 from inpaintkit.inference import fill_file
 from inpaintkit.model_spec import load_filler
@@ -32,10 +34,10 @@ class FolderReport:
         lines = [f"filled {len(self.filled)} of {total} images -> {out_dir}"]
         if self.warned:
             lines.append("notes:")
-            lines += [f"  {n}: {why}" for n, why in self.warned]
+            lines += [f"  {shown(n)}: {shown(why)}" for n, why in self.warned]
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)}:")
-            lines += [f"  {n}: {why}" for n, why in self.skipped]
+            lines += [f"  {shown(n)}: {shown(why)}" for n, why in self.skipped]  # a newline in a name: "\n"
         return "\n".join(lines)
 
 
@@ -52,6 +54,7 @@ def match_masks(images: list[Path], masks_dir) -> dict[Path, object]:
     A photo is never its own mask: when ``masks_dir`` is the photos' folder, only ``photo_mask.*`` matches."""
     masks_dir = Path(masks_dir)
     by_stem: dict[str, list[Path]] = {}
+    broken = broken_links(masks_dir, IMAGE_SUFFIXES)
     for m in list_images(masks_dir):
         by_stem.setdefault(m.stem, []).append(m)
     out: dict[Path, object] = {}
@@ -59,9 +62,12 @@ def match_masks(images: list[Path], masks_dir) -> dict[Path, object]:
         same = img.parent.resolve() == masks_dir.resolve()
         found = ([] if same else by_stem.get(img.stem)) or by_stem.get(img.stem + "_mask") or []
         found = [m for m in found if m.resolve() != img.resolve()]
-        if not found:
-            out[img] = (f"no mask named {img.stem}_mask.* beside it (the mask folder is the photo folder)" if same
-                        else f"no mask named {img.stem}.* or {img.stem}_mask.* in {masks_dir}")
+        dangling = [m.name for m in broken if m.stem in ((img.stem + "_mask",) if same else (img.stem, img.stem + "_mask"))]
+        if not found and dangling:
+            out[img] = f"mask {shown(dangling[0])} is a broken symbolic link (its target does not exist)"
+        elif not found:
+            out[img] = (f"no mask named {shown(img.stem)}_mask.* beside it (the mask folder is the photo folder)" if same
+                        else f"no mask named {shown(img.stem)}.* or {shown(img.stem)}_mask.* in {shown(masks_dir)}")
         elif len(found) > 1:
             out[img] = f"several masks match: {', '.join(p.name for p in found)}"
         else:
@@ -89,10 +95,14 @@ def fill_folder(images_dir, masks_dir, out_dir, model=None, backend: Optional[st
         raise InpaintError(f"output '{out_dir}' exists and is not a folder")
     listed = list_images(images_dir, suffixes=IMAGE_SUFFIXES + DICOM_SUFFIXES)  # a DICOM series like photos
     images = [p for p in listed if not is_mask_name(p)]  # photo_mask.png is a mask, wherever it is
-    if not images:
-        raise InpaintError(f"no images ({', '.join(IMAGE_SUFFIXES)}, not named *_mask) in {images_dir}")
+    dangling = [p for p in broken_links(images_dir, IMAGE_SUFFIXES + DICOM_SUFFIXES) if not is_mask_name(p)]
+    if not images and not dangling:
+        raise InpaintError(f"no images ({', '.join(IMAGE_SUFFIXES)}, not named *_mask) in {shown(images_dir)}")
     filler = load_filler(model, backend)  # load once, fail early on a bad model
     report = FolderReport()
+    for p in dangling:  # a photo whose link points nowhere is listed, never skipped in silence
+        report.skipped.append((p.name, f"broken symbolic link (its target '{shown(os.readlink(p))}' does not exist)"))
+        report.failed += 1
     if images_dir.resolve() != masks_dir.resolve():
         report.warned += [(p.name, "named like a mask (*_mask): not filled as a photo") for p in listed if is_mask_name(p)]
     pairs = match_masks(images, masks_dir)

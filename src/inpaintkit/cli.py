@@ -1,16 +1,19 @@
 """The ``inpaintkit`` command line (Typer). Each command is thin: it parses options and calls the library.
 
-Errors a user can cause (bad paths, unknown names, bad images) print one line and exit with code 2.
+Errors a user can cause (bad paths, unknown names, bad images) print one line and exit with code 2; so does a
+file the system refuses (no permission, a full disk) in any command, and a warning is one ``warning: ...`` line
+(:class:`_Group`), never Python's two lines with a library's path.
 """
 from __future__ import annotations
 
+import os
 import sys
+import warnings
 from pathlib import Path
 from typing import List, Optional
 
 import typer
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Image inpainting: train, evaluate and apply models.")
+from typer.core import TyperGroup
 
 # the model spec forms every command takes (inpaintkit.model_spec); kept in one place so the helps agree
 MODEL_FORMS = ("a name (see `inpaintkit models`), a .safetensors model file, or an .onnx file (runs in onnxruntime); "
@@ -22,11 +25,36 @@ BACKEND_HELP = ("torch (PyTorch eager), bf16 (PyTorch under bfloat16 autocast: f
 
 
 def printable(text: str) -> str:
-    """``text`` with the bytes of a file name that is not valid UTF-8 shown as ``\\xff`` escapes."""
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # a lone surrogate that no file name decodes to
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    """``text`` as one printable line: the bytes of a file name that is not valid UTF-8 as ``\\xff`` escapes,
+    control characters (a newline in a name, an escape) as ``\\n``, ``\\x1b`` (:func:`inpaintkit.fileio.shown`)."""
+    from inpaintkit.fileio import shown
+
+    return shown(text)
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warnings.showwarning`` for the command line: ``warning: message``, one line, no source path."""
+    text = str(message).strip()
+    typer.echo(printable(f"warning: {text.splitlines()[0] if text else category.__name__}"), err=True)
+
+
+class _Group(TyperGroup):
+    """The command group: warnings as one line each; an OSError or MemoryError that a command did not turn into its
+    own message is still ``error: ...`` (exit 2), never a traceback box."""
+
+    def invoke(self, ctx):
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            try:
+                return super().invoke(ctx)
+            except OSError as e:  # no permission, a full disk, a file that vanished, ...
+                raise fail(_message(e)) from None
+            except MemoryError:
+                raise fail("out of memory (the input or the options ask for more than this machine has)") from None
+
+
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
+                  help="Image inpainting: train, evaluate and apply models.")
 
 
 def fail(message: str) -> "typer.Exit":
@@ -39,17 +67,28 @@ def _message(e: BaseException) -> str:
     """One line for an error a user caused: an OSError as "reason: 'file'", a plain KeyError without its repr
     quotes, anything else its first line."""
     if isinstance(e, OSError) and e.strerror:
-        return f"{e.strerror}: '{e.filename}'" if e.filename else e.strerror
+        from inpaintkit.fileio import shown
+
+        return f"{e.strerror}: '{shown(e.filename)}'" if e.filename else e.strerror
     text = str(e.args[0]) if type(e) is KeyError and e.args else str(e)
     return (text.splitlines() or [type(e).__name__])[0]
 
 
-def _check_output(path: Path, option: str) -> None:
-    """Fail before any work when ``path`` cannot be created because one of its folders is an existing file."""
-    for parent in Path(path).parents:
+def _check_output(path: Path, option: str, folder: bool = False) -> None:
+    """Fail before any work when ``path`` (a file, or with ``folder`` a folder) cannot be created: one of its folders
+    is an existing file, or the nearest existing one refuses a new file (no permission, a read-only disk)."""
+    import tempfile
+
+    for parent in ([Path(path)] if folder else []) + list(Path(path).parents):
         if parent.exists():
             if not parent.is_dir():
                 raise fail(f"cannot write {option} '{path}': '{parent}' is a file, not a folder")
+            try:  # the only sure test (root ignores permission bits; a read-only mount has them): try it
+                fd, probe = tempfile.mkstemp(prefix=".inpaintkit-probe-", dir=parent)
+            except OSError as e:
+                raise fail(f"cannot write {option} '{path}': {(e.strerror or str(e)).lower()} ('{parent}')") from None
+            os.close(fd)
+            os.unlink(probe)
             return
 
 
@@ -131,7 +170,7 @@ def train_cmd(
                 fields[key] = val
         if out.exists() and not out.is_dir():
             raise ValueError(f"--out '{out}' is a file; give a run folder")
-        _check_output(out, "--out")
+        _check_output(out, "--out", folder=True)
         if resume:
             last = out / "checkpoint-last.safetensors"
             if not last.exists():
@@ -216,13 +255,16 @@ def masks_cmd(
     stats: int = typer.Option(1000, "--stats", help="Masks the hole-ratio histogram counts (indices 0..max(n, stats)-1; the written ones are the first n)."),
 ) -> None:
     """Write sample generated masks and a contact sheet, and print their hole-ratio histogram over the bands."""
-    from inpaintkit.masks import write_samples
+    from inpaintkit.masks import MAX_SAMPLES, MAX_SIZE, MAX_STATS, write_samples
 
-    if n < 1 or size < 8 or stats < 0 or seed < 0:
-        raise fail("--n must be >= 1, --size >= 8, --stats and --seed >= 0")
+    for option, value, lo, hi in (("--n", n, 1, MAX_SAMPLES), ("--size", size, 8, MAX_SIZE),
+                                  ("--stats", stats, 0, MAX_STATS), ("--seed", seed, 0, None)):
+        if value < lo or (hi is not None and value > hi):  # before anything is created or allocated
+            raise fail(f"{option} must be from {lo} to {hi:,}, got {value:,}" if hi is not None
+                       else f"{option} must be >= {lo}, got {value}")
     if out.exists() and not out.is_dir():
         raise fail(f"--out '{out}' exists and is not a folder")
-    _check_output(out, "--out")
+    _check_output(out, "--out", folder=True)
     try:
         report = write_samples(out, n=n, size=size, preset=preset, seed=seed, stats=stats)
     except ValueError as e:
@@ -244,6 +286,7 @@ def serve_cmd(
     max_concurrency: int = typer.Option(1, "--max-concurrency", help="Fills that run at the same time."),
     body_timeout: float = typer.Option(60.0, "--body-timeout", help="Seconds a request's upload may take (408 after)."),
     allow_host: Optional[List[str]] = typer.Option(None, "--allow-host", help="Also answer this Host name (repeatable; '*' = any). Default: loopback names and --host."),
+    max_buffered_mb: Optional[float] = typer.Option(None, "--max-buffered-mb", help="Request bodies in progress at once, all together, in MB (503 past it). Default: 1024 or twice --max-upload-mb."),
 ) -> None:
     """Serve the web page (paint a hole, Fill, compare, download) and its API at http://HOST:PORT/."""
     from pydantic import ValidationError
@@ -253,11 +296,13 @@ def serve_cmd(
     try:
         settings = ServerSettings(host=host, port=port, model=model, max_upload_mb=max_upload_mb,
                                   max_pixels=max_pixels, max_concurrency=max_concurrency,
-                                  body_timeout_s=body_timeout, allowed_hosts=allow_host or None)
+                                  body_timeout_s=body_timeout, allowed_hosts=allow_host or None,
+                                  max_buffered_mb=max_buffered_mb)
     except ValidationError as e:
         err = e.errors()[0]
-        option = {"body_timeout_s": "body-timeout", "allowed_hosts": "allow-host"}.get(str(err["loc"][0]))
-        raise fail(f"--{option or str(err['loc'][0]).replace('_', '-')}: {err['msg']}")
+        where = str(err["loc"][0]) if err["loc"] else "max_buffered_mb"  # the model's own check has no field
+        option = {"body_timeout_s": "body-timeout", "allowed_hosts": "allow-host"}.get(where)
+        raise fail(f"--{option or where.replace('_', '-')}: {err['msg'].removeprefix('Value error, ')}")
     from inpaintkit.errors import InpaintkitError
     from inpaintkit.server.app import bind, create_app, run
 
@@ -268,7 +313,7 @@ def serve_cmd(
     try:
         web = create_app(settings.model, backend=backend, max_upload_mb=settings.max_upload_mb, max_pixels=settings.max_pixels,
                          max_concurrency=settings.max_concurrency, body_timeout_s=settings.body_timeout_s,
-                         allowed_hosts=settings.hosts)
+                         allowed_hosts=settings.hosts, max_buffered_mb=settings.max_buffered_mb)
     except (InpaintkitError, OSError) as e:
         sock.close()
         raise fail(_message(e))
@@ -343,7 +388,7 @@ def fill_cmd(
             filler = load_filler(model, backend, threads)
             report = fill_folder(image, mask, out, filler, overwrite=overwrite, working_size=working_size,
                                  progress=not quiet, window=win)
-            typer.echo(printable(report.summary(out)))
+            typer.echo("\n".join(printable(line) for line in report.summary(out).splitlines()))
             _lossy_note([out / name for name in report.filled])
             if report.failed:
                 raise typer.Exit(code=1)
@@ -369,9 +414,13 @@ def fill_cmd(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", LossyOutputWarning)
             filled = fill_file(image, mask, target, filler, working_size=working_size, window=win)
+        said = set()
         for w in caught:
             if issubclass(w.category, LossyOutputWarning):
                 typer.echo(printable(f"warning: {w.message}"), err=True)
+            elif "PIL" in Path(w.filename).parts and str(w.message) not in said:  # e.g. corrupt EXIF data
+                said.add(str(w.message))  # once, though the file is opened more than once
+                _one_line_warning(w.message, w.category, w.filename, w.lineno)
         if not filled:
             typer.echo(printable(f"warning: mask '{mask}' has no hole pixels; wrote the image unchanged"), err=True)
     except errors as e:
@@ -403,11 +452,15 @@ def _format_or_none(path, output_format):
 def export_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="The .onnx file to write."),
     model: Optional[str] = typer.Option(None, "--model", help="Model name (see `inpaintkit models`) or .safetensors model file (default: the bundled default model). +flip is applied when filling: fill with --model FILE.onnx+flip."),
-    opset: int = typer.Option(17, "--opset", help="ONNX opset (>= 17)."),
+    opset: int = typer.Option(17, "--opset", help="ONNX opset (17 to 20: what PyTorch's exporter writes)."),
 ) -> None:
     """Export a network to ONNX (dynamic batch/height/width; raw forward(masked, mask)) and check it against PyTorch."""
-    from inpaintkit.export import export_onnx
+    from inpaintkit.export import ExportError, check_opset, export_onnx
 
+    try:
+        check_opset(opset)  # before the model loads: an opset the exporter lacks would fail deep inside it
+    except ExportError as e:
+        raise fail(f"--{e}")
     if out.suffix.lower() != ".onnx":
         raise fail(f"--out must name a .onnx file, got '{out}'")
     if out.is_dir():

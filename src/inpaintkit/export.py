@@ -74,6 +74,24 @@ def weights_key(net: torch.nn.Module, opset: int = OPSET) -> str:
     return h.hexdigest()
 
 
+def max_opset() -> int:
+    """The newest ONNX opset PyTorch's TorchScript-based exporter writes (20 in PyTorch 2.1 .. 2.13)."""
+    try:
+        from torch.onnx import _constants
+
+        return int(getattr(_constants, "ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET", 20))
+    except ImportError:  # pragma: no cover - a PyTorch without the module
+        return 20
+
+
+def check_opset(opset) -> int:
+    """``opset`` as an int in ``OPSET`` .. :func:`max_opset`, else ExportError (one line)."""
+    top = max_opset()
+    if isinstance(opset, bool) or not isinstance(opset, int) or not OPSET <= opset <= top:
+        raise ExportError(f"opset must be a whole number from {OPSET} to {top}, got {opset!r}")
+    return opset
+
+
 def export_onnx(model, path, opset: int = OPSET, sample_size: int = 128, verify: bool = True) -> dict:
     """Export ``model`` (name, model file or module) to ``path`` (atomic); returns ``{"path", "max_abs_diff"}``.
 
@@ -82,8 +100,7 @@ def export_onnx(model, path, opset: int = OPSET, sample_size: int = 128, verify:
     """
     import onnx
 
-    if opset < 17:
-        raise ExportError(f"opset must be at least 17, got {opset}")
+    opset = check_opset(opset)
     net = _network(model)
     multiple = int(getattr(net, "multiple", 1))
     side = max(multiple, sample_size - sample_size % multiple)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -103,3 +104,34 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+# --- names in messages --------------------------------------------------------------------------------
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def shown(name) -> str:
+    r"""A file name (str, bytes or path) as it goes into a one-line message: bytes that are not UTF-8 as ``\xff``,
+    control characters (a newline, a tab, an escape, ...) as ``\n``, ``\t``, ``\x1b``, so the name can never
+    break the line or hide the reason after it.
+
+    >>> print(shown("a\nb.png"), shown(os.fsdecode(b"\xff.png")))
+    a\nb.png \xff.png
+    """
+    text = os.fsdecode(name) if isinstance(name, bytes) else str(name)
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that no file name decodes to
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(lambda m: _ESCAPES.get(m.group(), f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
+                                               else f"\\u{ord(m.group()):04x}"), text)
+
+
+def broken_links(folder, suffixes: tuple = ()) -> list[Path]:
+    """Symbolic links directly in ``folder`` whose target does not exist (named with one of ``suffixes``, when
+    given; hidden names ignored), sorted by name."""
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.is_symlink() and not p.exists() and not p.name.startswith(".")
+                  and (not suffixes or p.suffix.lower() in suffixes))

@@ -16,10 +16,13 @@ RGB and the mean of its three channels is kept); an alpha channel is returned un
 :func:`inpaintkit.images.read_picture` / :func:`~inpaintkit.images.write_picture` (or :func:`fill_file`), which add JPEG / PNG 8 and 16 bit / WebP /
 BMP / TIFF, EXIF orientation and writing in the input's bit depth where the output format allows.
 
-**Mask rule.** ``mask`` is a bool array (True = hole), a number array or a PIL image / image file: the hole
-is grey level > 127 (on a 0..255 scale; 16-bit masks are scaled, float masks: > 0.5), except that a mask
-with a not fully opaque alpha channel uses its alpha (opaque = hole, a brush layer on a transparent
-background) — the one rule of :mod:`inpaintkit.images.mask`, as :func:`inpaintkit.images.read_mask` applies it.
+**Input rules** (:mod:`inpaintkit.validate`, the one place they are gathered). ``mask`` is a bool array (True =
+hole), a number array or a PIL image / image file: the hole is grey level > 127 on the 0..255 scale of its dtype,
+whatever its shape (16-bit masks are scaled, other integers taken as they are, float masks in [0, 1]: > 0.5),
+except that a mask with a not fully opaque alpha channel uses its alpha (opaque = hole, a brush layer on a
+transparent background) — the one rule of :mod:`inpaintkit.images.mask`, as :func:`inpaintkit.images.read_mask`
+applies it. NaN or infinite pixels (image or mask) are refused; a float image outside [0, 1] is filled by its
+own range (:mod:`inpaintkit.pixels`); ``max_pixels`` is a positive whole number or None.
 
 **Known pixels are bit-identical.** The network sees float copies; the result is the input array with only
 the hole pixels replaced (composited in the input's dtype at the very end).
@@ -45,42 +48,22 @@ import torch
 from PIL import Image
 
 from inpaintkit.errors import EmptyMaskWarning, ImageReadError, InpaintError, LossyOutputWarning  # noqa: F401
+from inpaintkit.fileio import shown
 from inpaintkit.images import from_pil, lossy_note, mask_to_bool, output_format, read_picture, to_pil, write_picture
 from inpaintkit.images.tiff import EXACT_ONLY
 from inpaintkit.model_spec import load_filler
 from inpaintkit.models.base import Inpainter
-from inpaintkit.pixels import DTYPES, PixelError, from_unit, to_unit, value_range
+from inpaintkit.pixels import PixelError, from_unit, to_unit, value_range
 from inpaintkit.tiling import WORKING_SIZE, fill_window, plan_crops
+from inpaintkit.validate import check_image as _check_image, check_output_size, check_pair as _check_pair
+from inpaintkit.validate import check_working_size
 
 __all__ = ["EmptyMaskWarning", "InpaintError", "LossyOutputWarning", "fill_array", "fill_file", "inpaint"]
-
-
-def _check_image(arr: np.ndarray) -> None:
-    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 2, 3, 4)):
-        raise InpaintError(f"image must be [H,W], [H,W,1..4], got shape {arr.shape}")
-    if arr.dtype.type not in DTYPES:
-        names = ", ".join(np.dtype(d).name for d in DTYPES)
-        raise InpaintError(f"image dtype must be one of {names}, got {arr.dtype}")
-    if arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise InpaintError(f"image is empty (shape {arr.shape})")
 
 
 def _colour_channels(arr: np.ndarray) -> int:
     """1 for grey ([H,W], [H,W,1], [H,W,2]), 3 for RGB / RGBA."""
     return 1 if arr.ndim == 2 or arr.shape[2] <= 2 else 3
-
-
-def _check_pair(arr: np.ndarray, hole: np.ndarray, max_pixels: Optional[int]) -> None:
-    h, w = arr.shape[:2]
-    if hole.shape != (h, w):
-        msg = f"mask is {hole.shape[1]}x{hole.shape[0]} but image is {w}x{h} (width x height)"
-        if hole.shape == (w, h):
-            msg += "; rotated? files are read with their EXIF orientation applied"
-        raise InpaintError(msg)
-    limit = Image.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
-    if limit and h * w > limit:
-        raise InpaintError(f"image has {h * w:,} pixels, over the limit of {int(limit):,} (max_pixels)")
-
 
 
 def fill_array(filler: Inpainter, arr: np.ndarray, hole: np.ndarray, working_size: int = WORKING_SIZE,
@@ -92,10 +75,9 @@ def fill_array(filler: Inpainter, arr: np.ndarray, hole: np.ndarray, working_siz
     [0, 1] for float data inside it, else the known pixels' own range), and the fill is mapped back inside
     that range in the array's type. Known pixels are untouched.
     """
-    _check_image(arr)
+    _check_image(arr)  # the rules live in inpaintkit.validate
     _check_pair(arr, hole, max_pixels)
-    if int(working_size) < 8:
-        raise InpaintError(f"working_size must be at least 8, got {working_size}")
+    working_size = check_working_size(working_size)
     n_hole = int(np.count_nonzero(hole))
     if n_hole == 0:
         warnings.warn("the mask has no hole pixels; the image is returned unchanged", EmptyMaskWarning, stacklevel=3)
@@ -192,6 +174,7 @@ def fill_file(image_path, mask_path, out_path, model=None, backend: Optional[str
         return res["filled_pixels"] > 0
     fmt = output_format(out_path)  # fail before the work on a bad suffix
     pic = read_picture(image_path)
+    check_output_size(fmt, pic.pixels.shape[1], pic.pixels.shape[0], out_path)  # ... or a size it cannot hold
     if pic.pixels.dtype.type in EXACT_ONLY and fmt != "TIFF":
         raise InpaintError(f"'{image_path}' holds {pic.pixels.dtype} pixels: write a TIFF (.tif) to keep them exactly")
     hole = mask_to_bool(mask_path)
@@ -202,5 +185,5 @@ def fill_file(image_path, mask_path, out_path, model=None, backend: Optional[str
     write_picture(out_path, out, pic)
     lost = lossy_note(pic.pixels, fmt)
     if lost:
-        warnings.warn(f"'{out_path}': {lost}", LossyOutputWarning, stacklevel=2)
+        warnings.warn(f"'{shown(out_path)}': {lost}", LossyOutputWarning, stacklevel=2)
     return not any(issubclass(w.category, EmptyMaskWarning) for w in caught)

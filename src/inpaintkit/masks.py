@@ -370,16 +370,27 @@ def contact_sheet(masks: List[np.ndarray], cols: int = 8, gap: int = 2) -> np.nd
     return sheet
 
 
+MAX_SIZE = 2048  # side of a sample mask: its contact sheet of 64 is then ~270 MB at most
+MAX_SAMPLES = 100_000  # masks written (mask_00000.png .. mask_99999.png)
+MAX_STATS = 1_000_000  # masks counted for the histogram
+
+
 def write_samples(out, n: int = 16, size: int = 256, preset: str = "mixed", seed: int = 0, stats: int = 1000) -> str:
     """Write masks ``0..n-1`` of ``MaskGenerator(size, preset, seed)`` as ``out/mask_XXXXX.png`` (255 = hole) and
     ``out/contact_sheet.png`` (the first 64 at most), and return a report with the hole-ratio histogram of
-    masks ``0..max(n, stats)-1`` and the generation time per mask."""
+    masks ``0..max(n, stats)-1`` and the generation time per mask.
+
+    The arguments are checked before anything is created (ValueError): ``size`` 8 .. :data:`MAX_SIZE`, ``n``
+    1 .. :data:`MAX_SAMPLES`, ``stats`` 0 .. :data:`MAX_STATS`."""
     import time
 
     from tqdm import tqdm
 
     from inpaintkit.images import save_image
 
+    for name, value, lo, hi in (("size", size, 8, MAX_SIZE), ("n", n, 1, MAX_SAMPLES), ("stats", stats, 0, MAX_STATS)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
+            raise ValueError(f"{name} must be a whole number from {lo} to {hi:,}, got {value!r}")
     gen = MaskGenerator(size, preset, seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -486,3 +486,177 @@ def test_internal_errors_do_not_echo_details(photo, hole):
     c = TestClient(create_app(Broken()), base_url=BASE, raise_server_exceptions=False)
     r = post(c, png(photo), png(hole))
     assert r.status_code == 500 and "secret" not in r.text and "RuntimeError" not in r.text
+
+
+# --- clients that go, large JSON bodies, memory in total (issue 13, items 5, 6 and 15) -----------------
+
+
+def _asgi(app, chunks, headers, then=("wait", 5.0)):
+    """Run one POST /api/inpaint through ``app`` as uvicorn would: the body in ``chunks`` (the last one ends it
+    unless ``then`` is given), then ``then``: ("disconnect", seconds) or ("wait", seconds) before the client is
+    gone. Returns (status, body) — status None when the app sent nothing."""
+    async def scenario():
+        queue = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1 or then[0] == "stall"}
+                 for i, c in enumerate(chunks)]
+
+        async def receive():
+            if queue:
+                return queue.pop(0)
+            await asyncio.sleep(then[1])
+            return {"type": "http.disconnect"}
+
+        out = []
+
+        async def send(message):
+            out.append(message)
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": "/api/inpaint", "raw_path": b"/api/inpaint", "query_string": b"",
+                 "root_path": "", "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 8080),
+                 "headers": [(b"host", b"127.0.0.1:8080"), *headers]}
+        await app(scope, receive, send)
+        start = next((m for m in out if m["type"] == "http.response.start"), None)
+        return (start["status"] if start else None), b"".join(m.get("body", b"") for m in out[1:])
+
+    return scenario()
+
+
+def test_a_client_that_goes_mid_upload_is_one_info_line(photo, hole, caplog):
+    """A closed connection is no failure of the server: one short info line, no traceback, no error."""
+    import logging
+
+    app = create_app("telea")
+    body, ctype = _multipart(png(photo), png(hole))
+    with caplog.at_level(logging.INFO, logger="inpaintkit.server"):
+        status, _ = asyncio.run(_asgi(app, [body[: len(body) // 2]], [(b"content-type", ctype.encode())],
+                                      then=("stall", 0.05)))
+    mine = [r for r in caplog.records if r.name.startswith("inpaintkit")]
+    assert [r.levelno for r in mine] == [logging.INFO], [(r.levelname, r.getMessage()[:200]) for r in mine]
+    assert mine[0].exc_info is None and len(mine[0].getMessage()) < 160
+    assert "closed the connection while sending its request" in mine[0].getMessage()
+    assert status in (None, 499)
+
+
+def test_queued_fills_of_gone_clients_are_dropped(photo, hole):
+    """One fill runs (its model waits on a gate); 4 clients send complete requests and close their sockets:
+    they leave the queue at once, the model never sees them, and the next client is filled right after."""
+    import http.client
+
+    model = GatedModel()
+    app = create_app(model, max_concurrency=1)
+    body, ctype = _multipart(png(photo), png(hole))
+    req = (f"POST /api/inpaint HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {ctype}\r\n"
+           f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+    def health(port):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/api/health")
+        return json.loads(conn.getresponse().read())
+
+    def wait_for(pred, port, seconds=5.0):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            h = health(port)
+            if pred(h):
+                return h
+            time.sleep(0.05)
+        return health(port)
+
+    with serving(app) as port:
+        first = socket.create_connection(("127.0.0.1", port), timeout=15)
+        first.sendall(req)
+        deadline = time.monotonic() + 10
+        while not model.calls and time.monotonic() < deadline:
+            time.sleep(0.02)
+        gone = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
+        for s in gone:
+            s.sendall(req)
+        queued = wait_for(lambda h: h["pending"] == 5, port)
+        for s in gone:
+            s.close()
+        after = wait_for(lambda h: h["pending"] == 1, port)
+        model.gate.set()
+        assert _status(first) == 200
+        first.close()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("POST", "/api/inpaint", body=body, headers={"Content-Type": ctype})
+        assert conn.getresponse().status == 200
+        final = health(port)
+    assert queued["pending"] == 5
+    assert after["pending"] == 1 and after["dropped"] == 4
+    assert model.calls == 2, "the gone clients' fills were computed"
+    assert final["pending"] == 0
+
+
+def test_a_fill_whose_client_went_stops_before_the_model(photo, hole):
+    """The client goes while its upload is decoded: the model is not run for it."""
+    from inpaintkit.server.queue import FillQueue
+
+    class Counting:
+        name = "counting"
+        calls = 0
+
+        def fill(self, image, mask):
+            Counting.calls += 1
+            return image.clone()
+
+    app = create_app(Counting())
+    body, ctype = _multipart(png(photo), png(hole))
+    real_run = FillQueue.run
+
+    async def run_after_going(self, receive, fn, *args):  # the client is gone by the time the worker starts
+        def late(*a):
+            a[-1].set()
+            return fn(*a)
+        return await real_run(self, receive, late, *args)
+
+    FillQueue.run = run_after_going
+    try:
+        status, _ = asyncio.run(_asgi(app, [body], [(b"content-type", ctype.encode())], then=("wait", 5.0)))
+    finally:
+        FillQueue.run = real_run
+    assert Counting.calls == 0 and status in (None, 499)
+
+
+def test_json_bodies_are_decoded_off_the_event_loop(photo, hole, monkeypatch):
+    """Parsing and base64-decoding a large JSON body happen in a worker thread, never on the event loop."""
+    real = json.loads
+    on_loop = []
+
+    def spy(s, *a, **k):
+        if len(s) > 10_000:
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(True)
+            except RuntimeError:
+                on_loop.append(False)
+        return real(s, *a, **k)
+
+    monkeypatch.setattr(json, "loads", spy)
+    noise = np.random.default_rng(0).integers(0, 256, (48, 64, 3), np.uint8)
+    c = TestClient(create_app("telea"), base_url=BASE)
+    r = c.post("/api/inpaint", json={"image": base64.b64encode(png(noise)).decode(),
+                                     "mask": base64.b64encode(png(hole)).decode()})
+    assert r.status_code == 200, r.text
+    assert on_loop == [False]
+
+
+def test_bodies_in_progress_are_bounded_in_total():
+    """Two uploads of 0.9 MB each against a 1.5 MB budget: the second gets 503 (Retry-After) while the first
+    holds its share; once both are done the budget is free again."""
+    app = create_app("telea", max_upload_mb=1, max_buffered_mb=1.5, body_timeout_s=1.0)
+    chunk = b"x" * 900_000
+    hdrs = [(b"content-type", b"application/json"), (b"content-length", b"1000000")]
+
+    async def both():
+        first = asyncio.ensure_future(_asgi(app, [chunk], hdrs, then=("stall", 3.0)))
+        await asyncio.sleep(0.2)
+        second = await _asgi(app, [chunk], hdrs, then=("stall", 3.0))
+        return await first, second
+
+    first, second = asyncio.run(both())
+    assert first[0] == 408
+    assert second[0] == 503 and b"server busy: uploads in progress hold" in second[1]
+    assert TestClient(app, base_url=BASE).get("/api/health").json()["buffered_mb"] == 0
+    with pytest.raises(ValueError, match="max_buffered_mb"):
+        create_app("telea", max_upload_mb=10, max_buffered_mb=5)

@@ -3,8 +3,10 @@
 A mask's level is read on a 0..255 scale (16-bit masks are scaled, 32-bit integer masks above 255 too) and a
 pixel is a hole when its level is above :data:`HOLE_LEVEL` (127): white = hole, the NVIDIA convention. A mask
 with an alpha channel that is not fully opaque everywhere uses its alpha instead (opaque = hole: a brush layer
-painted on a transparent background). Bool arrays are used as they are; float arrays are on [0, 1]
-(hole = value > 0.5). The web page (``server/static/app.js``) applies the same rule before it sends a mask;
+painted on a transparent background). Bool arrays are used as they are; a number array is put on the 0..255
+scale by its dtype whatever its shape (:func:`mask_levels`: uint16 scaled, other integers clipped, floats on
+[0, 1], so hole = value > 0.5; NaN / inf and floats outside [0, 1] refused). :mod:`inpaintkit.validate` gathers
+this rule with the Python API's other input rules. The web page (``server/static/app.js``) applies the same rule before it sends a mask;
 ``tests/test_model_spec.py`` checks that the two agree.
 
 >>> import numpy as np
@@ -75,8 +77,37 @@ def _check_hw(size) -> Tuple[int, int]:
 
 
 
+def _unit_floats(a: np.ndarray) -> None:
+    """A float mask: finite, in [0, 1]; InpaintError with one line otherwise."""
+    bad = ~np.isfinite(a)
+    if bad.any():
+        n = int(np.count_nonzero(bad))
+        raise InpaintError(f"mask holds {n:,} NaN or infinite value{'s' if n != 1 else ''}; give finite values in [0, 1]")
+    lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+    if lo < 0.0 or hi > 1.0:
+        hint = " (a 0..255 mask: divide it by 255, or give uint8)" if 1.0 < hi <= 255.0 and lo >= 0.0 else ""
+        raise InpaintError(f"float mask values must be in [0, 1], got {lo:g}..{hi:g}{hint}")
+
+
+def mask_levels(m: np.ndarray) -> np.ndarray:
+    """A number array (any shape) on the 0..255 scale of its dtype, as uint8 (the mask rule's first step)."""
+    if m.dtype == bool:
+        return m.astype(np.uint8) * np.uint8(255)
+    if m.dtype == np.uint8:
+        return m
+    if m.dtype == np.uint16:
+        return np.rint(m / 257.0).astype(np.uint8)
+    if m.dtype.kind in "iu":
+        return np.clip(m, 0, 255).astype(np.uint8)
+    if m.dtype.kind == "f":
+        _unit_floats(m)
+        return np.ceil(m.astype(np.float64) * 255.0 - 0.5).astype(np.uint8)  # half rounds down: 0.5 is no hole
+    raise InpaintError(f"mask dtype {m.dtype} is not supported (give bool, an integer type or float in [0, 1])")
+
+
 def mask_to_bool(mask, shape: Optional[tuple] = None) -> np.ndarray:
-    """Any mask (bool / number array, PIL image, image file path) -> bool [H,W], True = hole (rule in the module doc)."""
+    """Any mask (bool / number array, torch tensor, PIL image, image file path) -> bool [H,W], True = hole (rule
+    in the module doc: one rule, by dtype, for every shape)."""
     if isinstance(mask, (str, os.PathLike)):
         return read_mask(mask)
     if isinstance(mask, Image.Image):
@@ -90,24 +121,12 @@ def mask_to_bool(mask, shape: Optional[tuple] = None) -> np.ndarray:
         raise InpaintError(f"mask must be an array, a PIL image or a file path, got {type(mask).__name__}")
     m = np.squeeze(mask) if mask.ndim > 2 and mask.shape[-1] == 1 else mask
     if m.ndim == 3 and m.shape[2] in (2, 3, 4):
-        if m.dtype == np.uint16:
-            m = np.rint(m / 257.0).astype(np.uint8)
-        if m.dtype != np.uint8:
-            m = np.clip(np.rint(m * 255.0), 0, 255).astype(np.uint8)
         modes = {2: "LA", 3: "RGB", 4: "RGBA"}
-        return is_hole(mask_plane(Image.fromarray(np.ascontiguousarray(m), mode=modes[m.shape[2]])))
+        return is_hole(mask_plane(Image.fromarray(np.ascontiguousarray(mask_levels(m)), mode=modes[m.shape[2]])))
     if m.ndim != 2:
         raise InpaintError(f"mask must be [H,W] (or an image), got shape {mask.shape}")
     if m.dtype == bool:
         return m
-    if m.dtype == np.uint8:
-        return is_hole(m)
-    if m.dtype == np.uint16:
-        return is_hole(np.rint(m / 257.0))
-    if np.issubdtype(m.dtype, np.floating):
-        return m > 0.5
-    if np.issubdtype(m.dtype, np.integer):
-        return is_hole(m)
-    raise InpaintError(f"mask dtype {m.dtype} is not supported")
+    return is_hole(mask_levels(m))
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inpaintkit.errors import ImageReadError, InpaintError
+from inpaintkit.fileio import shown
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".avif", ".heic", ".heif")  # image files
 # The formats read from files: the documented ones (MPO is the multi-picture JPEG many cameras write; HEIF is
@@ -87,7 +88,7 @@ def open_image(fp) -> Image.Image:
 
 
 def _fail(path, why: str) -> ImageReadError:
-    return ImageReadError(f"cannot read image '{path}': {why}")
+    return ImageReadError(f"cannot read image '{shown(path)}': {why}")  # a newline in a name never splits the line
 
 
 def open_checked(path) -> Image.Image:
@@ -112,7 +113,9 @@ def open_checked(path) -> Image.Image:
         raise _fail(path, f"too many pixels (over Pillow's decompression-bomb limit of {Image.MAX_IMAGE_PIXELS})") from None
     except UnidentifiedImageError as e:
         raise _fail(path, str(e) if isinstance(e, UnsupportedFormatError) else "not an image (unknown or unsupported format)") from None
-    except OSError as e:  # truncated / corrupt data
+    except OSError as e:  # the file system refused (no permission, ...), or truncated / corrupt data
+        if e.errno is not None and e.strerror:  # Pillow's errors about the data carry no errno
+            raise _fail(path, e.strerror.lower()) from None
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         if "truncated" in msg.lower():
             raise _fail(path, "truncated file") from None
@@ -268,7 +271,7 @@ def read_picture(path) -> Picture:
     try:
         arr, _ = from_pil(im)
     except ValueError as e:  # InpaintError, or a mode Pillow cannot convert
-        raise ImageReadError(f"cannot read image '{path}': {str(e).splitlines()[0]}") from None
+        raise _fail(path, str(e).splitlines()[0]) from None
     return Picture(arr, fmt, icc, exif)
 
 

@@ -12,6 +12,7 @@ from typing import Optional
 import numpy as np
 
 from inpaintkit.errors import ImageReadError
+from inpaintkit.fileio import shown
 
 __all__ = ["EXACT_ONLY", "encode_tiff", "read_tiff_exact"]
 
@@ -34,13 +35,13 @@ def read_tiff_exact(path) -> Optional[np.ndarray]:
                 return None
             a = page.asarray()
     except (tifffile.TiffFileError, ValueError, OSError, IndexError) as e:
-        raise ImageReadError(f"cannot read image '{path}': corrupt TIFF ({str(e).splitlines()[0][:120]})") from None
+        raise ImageReadError(f"cannot read image '{shown(path)}': corrupt TIFF ({str(e).splitlines()[0][:120]})") from None
     if a.ndim == 3 and a.shape[0] in (1, 3, 4) and a.shape[2] not in (1, 3, 4):
         a = np.moveaxis(a, 0, -1)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
     if a.ndim not in (2, 3):
-        raise ImageReadError(f"cannot read image '{path}': a TIFF of shape {a.shape} is not one picture")
+        raise ImageReadError(f"cannot read image '{shown(path)}': a TIFF of shape {a.shape} is not one picture")
     return np.ascontiguousarray(a)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from inpaintkit.errors import InpaintError
-from inpaintkit.fileio import atomic_write_bytes
+from inpaintkit.fileio import atomic_write_bytes, shown
 from inpaintkit.images.read import IMAGE_SUFFIXES, Picture
 from inpaintkit.images.tiff import EXACT_ONLY, encode_tiff
 
@@ -30,7 +30,7 @@ def output_format(path) -> str:
     suffix = Path(path).suffix.lower()
     fmt = Image.registered_extensions().get(suffix)
     if suffix not in IMAGE_SUFFIXES or fmt is None:
-        raise InpaintError(f"cannot write '{path}': use one of {', '.join(IMAGE_SUFFIXES)}")
+        raise InpaintError(f"cannot write '{shown(path)}': use one of {', '.join(IMAGE_SUFFIXES)}")
     return fmt
 
 
@@ -83,11 +83,14 @@ def encode_picture(pixels: np.ndarray, fmt: str, icc_profile: Optional[bytes] = 
 
 
 def write_picture(path, pixels: np.ndarray, like: Optional[Picture] = None) -> Path:
-    """Write ``pixels`` atomically (temp file + rename), format from the suffix (see :func:`encode_picture`)."""
+    """Write ``pixels`` atomically (temp file + rename), format from the suffix (see :func:`encode_picture`);
+    a size the format cannot hold (WebP: 16383 pixels a side) is InpaintError before encoding."""
+    from inpaintkit.validate import check_output_size  # here: inpaintkit.validate imports this package
 
     path = Path(path)
-    data = encode_picture(pixels, output_format(path), like.icc_profile if like else None,
-                          like.exif if like else None)
+    fmt = output_format(path)
+    check_output_size(fmt, pixels.shape[1], pixels.shape[0], path)
+    data = encode_picture(pixels, fmt, like.icc_profile if like else None, like.exif if like else None)
     atomic_write_bytes(path, data)
     return path
 

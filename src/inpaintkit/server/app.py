@@ -19,7 +19,10 @@ Concurrency: the model is loaded once, in :func:`create_app`. Fills run in a poo
 threads, so the event loop keeps answering; at most ``max_pending`` fill requests wait or run at a time,
 the next get 503. A request joins that queue only once its body is in and checked, so stalled uploads take
 no place in it (they get 408). A waiting multipart request holds only its upload, still encoded (Starlette spools a
-part over 1 MB to disk); it is decoded when its turn comes, so a burst of requests cannot exhaust memory.
+part over 1 MB to disk); it is decoded when its turn comes, so a burst of requests cannot exhaust memory. A JSON
+body is spooled the same way and decoded in a thread, one at a time (:mod:`.bodies`); the bodies in progress
+together stay under ``max_buffered_mb`` (503 past it). A client that closes its connection leaves the queue at
+once and its fill is not started, or stopped between its stages (:mod:`.queue`); that is logged as one info line.
 
 Example (a server for tests, with OpenCV's Telea method instead of the bundled network):
     >>> from fastapi.testclient import TestClient
@@ -36,11 +39,13 @@ from contextlib import asynccontextmanager
 from typing import Any, Optional
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
+from starlette.requests import ClientDisconnect
 
 from inpaintkit.model_spec import load_filler, parse_spec
-from inpaintkit.server.limits import BodyLimits, HostGuard
+from inpaintkit.server.limits import BodyBudget, BodyLimits, HostGuard
+from inpaintkit.server.queue import ClientGone
 from inpaintkit.server.routes import FillService, add_info_routes, add_inpaint_route, add_page
 from inpaintkit.server.schemas import ServerSettings
 
@@ -63,6 +68,7 @@ def create_app(
     max_pending: int = ServerSettings.model_fields["max_pending"].default,
     body_timeout_s: float = ServerSettings.model_fields["body_timeout_s"].default,
     allowed_hosts: Optional[list[str]] = None,
+    max_buffered_mb: Optional[float] = ServerSettings.model_fields["max_buffered_mb"].default,
 ) -> FastAPI:
     """Build the app; the model (any model spec: a name, a model file, an ``.onnx`` file, ``+flip`` ...,
     ``None`` = bundled default, or a model object) loads now, on ``backend`` (as ``inpaintkit fill --backend``).
@@ -70,12 +76,15 @@ def create_app(
     Raises ``pydantic.ValidationError`` for bad limits and the loader's error (``KeyError`` subclass for an
     unknown name, ``CheckpointError`` for a bad file) when the model cannot be loaded. ``allowed_hosts``: the
     ``Host`` header values answered (default: the loopback names; ``["*"]``: any), see :mod:`.limits`.
+    ``max_buffered_mb``: the request bodies in progress, all together (``None``: 1024 or twice ``max_upload_mb``).
     """
     limits = ServerSettings(max_upload_mb=max_upload_mb, max_pixels=max_pixels, max_concurrency=max_concurrency,
-                            max_pending=max_pending, body_timeout_s=body_timeout_s, allowed_hosts=allowed_hosts)
+                            max_pending=max_pending, body_timeout_s=body_timeout_s, allowed_hosts=allowed_hosts,
+                            max_buffered_mb=max_buffered_mb)
     net, model_name = resolve_model(model, backend)
     pool = ThreadPoolExecutor(max_workers=limits.max_concurrency, thread_name_prefix="inpaintkit-fill")
-    service = FillService(net, model_name, limits, pool)
+    budget = BodyBudget(limits.max_buffered_bytes)
+    service = FillService(net, model_name, limits, pool, budget)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -91,9 +100,10 @@ def create_app(
     app.state.model = net
     app.state.model_name = model_name
     app.state.limits = limits
-    app.add_middleware(BodyLimits, limit=limits.max_upload_bytes, timeout=limits.body_timeout_s)
+    app.add_middleware(BodyLimits, limit=limits.max_upload_bytes, timeout=limits.body_timeout_s, budget=budget)
     app.add_middleware(HostGuard, allowed=limits.hosts)  # added last: runs first
     app.add_exception_handler(Exception, internal_error)
+    app.add_exception_handler(ClientDisconnect, client_gone)
     add_inpaint_route(app, service)
     add_info_routes(app, service)
     add_page(app)
@@ -103,6 +113,14 @@ def create_app(
 async def internal_error(request: Request, exc: Exception):  # pragma: no cover - a bug, not a bad request
     log.exception("fill failed")  # the details go to the server's log, never to the client
     return JSONResponse({"detail": "internal error (the server's log has the details)"}, status_code=500)
+
+
+async def client_gone(request: Request, exc: ClientDisconnect):
+    """A client that closed its connection: one info line, no traceback; the answer reaches no one."""
+    stage = exc.stage if isinstance(exc, ClientGone) else "while sending its request"
+    who = f"{request.client.host}:{request.client.port}" if request.client else "a client"
+    log.info("%s closed the connection %s: %s %s dropped", who, stage, request.method, request.url.path)
+    return Response(status_code=499)  # nginx's "client closed request"; never sent (the connection is gone)
 
 
 def bind(host: str = "127.0.0.1", port: int = 8080) -> socket.socket:

@@ -5,7 +5,9 @@ Two ASGI middlewares, both answering with the app's error form, JSON ``{"detail"
 * :class:`BodyLimits`: 413 when ``Content-Length`` (or the body streamed so far) passes the size cap, and 408
   when the body has not arrived in full within ``timeout`` seconds of the request's headers. A client that
   sends its headers and then stalls (or trickles its body) so holds no fill slot and no worker: the route reads
-  the body first, and only a complete, checked upload joins the fill queue.
+  the body first, and only a complete, checked upload joins the fill queue. With a :class:`BodyBudget`, the
+  bodies of all requests in progress together (received, in memory or spooled to disk, and not yet answered)
+  stay under its limit: a request that would pass it gets 503 with ``Retry-After``.
 * :class:`HostGuard`: 400 unless the ``Host`` header names an allowed host (by default the loopback names, so
   a web page on another site cannot reach a local server by rebinding its DNS name to 127.0.0.1), and 403 for a
   state-changing request that a browser marks as cross-site (``Sec-Fetch-Site``) or whose ``Origin`` is not
@@ -46,6 +48,25 @@ class BodyTimeout(ApiError):
                          headers={"Connection": "close"})
 
 
+class ServerBusy(ApiError):
+    def __init__(self, held: int, limit: int):
+        super().__init__(503, f"server busy: uploads in progress hold {held / 2**20:.0f} MB of its "
+                              f"{limit / 2**20:.0f} MB; try again shortly",
+                         headers={"Retry-After": "2", "Connection": "close"})
+
+
+class BodyBudget:
+    """The bytes of request bodies received and not yet answered, over all requests, kept under ``limit``."""
+
+    def __init__(self, limit: int):
+        self.limit, self.held = limit, 0
+
+    def take(self, n: int) -> None:
+        if self.held + n > self.limit:
+            raise ServerBusy(self.held, self.limit)
+        self.held += n
+
+
 def _answer(err: ApiError):
     return JSONResponse({"detail": err.detail}, status_code=err.status_code, headers=err.headers)
 
@@ -54,8 +75,8 @@ class BodyLimits:
     """ASGI middleware: a request body over ``limit`` bytes gets 413, one not complete ``timeout`` s after the
     request's headers 408 (raised inside the route's read, so FastAPI answers it; the connection is closed)."""
 
-    def __init__(self, app, limit: int, timeout: float):
-        self.app, self.limit, self.timeout = app, limit, timeout
+    def __init__(self, app, limit: int, timeout: float, budget: Optional[BodyBudget] = None):
+        self.app, self.limit, self.timeout, self.budget = app, limit, timeout, budget
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -63,6 +84,9 @@ class BodyLimits:
         length = dict(scope["headers"]).get(b"content-length", b"")
         if length.isdigit() and int(length) > self.limit:
             return await _answer(BodyTooLarge(self.limit))(scope, receive, send)
+        budget = self.budget
+        if budget is not None and length.isdigit() and budget.held + int(length) > budget.limit:
+            return await _answer(ServerBusy(budget.held, budget.limit))(scope, receive, send)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         seen, complete = 0, False
@@ -76,13 +100,20 @@ class BodyLimits:
             except asyncio.TimeoutError:
                 raise BodyTimeout(self.timeout) from None
             if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
+                n = len(message.get("body", b""))
+                if seen + n > self.limit:
                     raise BodyTooLarge(self.limit)
+                if budget is not None:
+                    budget.take(n)
+                seen += n
                 complete = not message.get("more_body", False)
             return message
 
-        await self.app(scope, limited_receive, send)
+        try:
+            await self.app(scope, limited_receive, send)
+        finally:
+            if budget is not None:
+                budget.held -= seen
 
 
 def host_name(value: bytes) -> str:

@@ -1,16 +1,17 @@
 """The server's routes: ``POST /api/inpaint`` (the fill queue), ``GET /api/models``, ``GET /api/health``, ``GET /``.
 
-:class:`FillService` holds what the routes share: the loaded model, the limits, the fill thread pool and the
-queue counters. Each ``add_*`` function registers its routes on an app.
+:class:`FillService` holds what the routes share: the loaded model, the limits, the fill queue
+(:class:`~inpaintkit.server.queue.FillQueue`: its thread pool, its counters, the dropping of fills whose client has
+gone), the JSON decoder (:mod:`.bodies`) and the budget of bodies in progress. Each ``add_*`` function registers
+its routes on an app.
 """
 from __future__ import annotations
 
-import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Optional
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
@@ -19,25 +20,38 @@ from fastapi.staticfiles import StaticFiles
 from inpaintkit.errors import InpaintError
 from inpaintkit.images import read_mask, read_picture
 from inpaintkit.inference import inpaint
-from inpaintkit.server.limits import ApiError
+from inpaintkit.server.bodies import JsonDecoder
+from inpaintkit.server.limits import ApiError, BodyBudget
+from inpaintkit.server.queue import ClientGone, FillQueue
 from inpaintkit.server.schemas import HealthResponse, InpaintJSON, ModelInfo, ModelsResponse, ServerSettings
-from inpaintkit.server.uploads import decode, encode_png, multipart_files, probe, read_json
+from inpaintkit.server.uploads import decode, encode_png, multipart_files, probe
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 
 @dataclass
 class FillService:
-    """The loaded model, the limits, the pool fills run in, and the queue counters the routes share."""
+    """The loaded model, the limits, the pool fills run in (through the fill queue), the JSON decoder, the budget of
+    request bodies in progress and the upload counter the routes share."""
 
     net: Any
     model_name: str
     limits: ServerSettings
     pool: ThreadPoolExecutor
-    state: dict = field(default_factory=lambda: {"pending": 0, "uploading": 0})
+    budget: Optional[BodyBudget] = None
+    state: dict = field(default_factory=lambda: {"uploading": 0})
+    queue: FillQueue = field(init=False)
+    json_decoder: JsonDecoder = field(init=False)
 
-    def run_fill(self, image_src: BinaryIO, mask_src: BinaryIO) -> tuple[bytes, float]:
-        """Decode, fill, encode: the library's photo path (any mode and bit depth, kept in the PNG)."""
+    def __post_init__(self):
+        self.queue = FillQueue(self.pool, self.limits.max_concurrency, self.limits.max_pending)
+        self.json_decoder = JsonDecoder()
+        if self.budget is None:
+            self.budget = BodyBudget(self.limits.max_buffered_bytes)
+
+    def run_fill(self, image_src: BinaryIO, mask_src: BinaryIO, gone) -> tuple[bytes, float]:
+        """Decode, fill, encode: the library's photo path (any mode and bit depth, kept in the PNG). Stops between
+        the stages once ``gone`` (a ``threading.Event``: the client closed its connection) is set."""
         pic = decode(image_src, "image", read_picture)  # pixels uint8/uint16 [H,W] / [H,W,2..4]
         hole = decode(mask_src, "mask", read_mask)  # bool [H,W], True = hole
         (mh, mw), (ih, iw) = hole.shape, pic.pixels.shape[:2]
@@ -45,12 +59,16 @@ class FillService:
             raise ApiError(422, f"mask is {mw}x{mh} pixels but the image is {iw}x{ih}; they must be the same size")
         if not hole.any():
             raise ApiError(422, "mask marks no hole: paint the area to fill white (>127) on black, or opaque on transparent")
+        if gone.is_set():
+            raise ClientGone("before its fill started")
         t0 = time.perf_counter()
         try:
             out = inpaint(pic.pixels, hole, model=self.net, max_pixels=self.limits.max_pixels)
         except InpaintError as e:  # e.g. a mask that covers every pixel
             raise ApiError(422, str(e)) from None
         seconds = time.perf_counter() - t0
+        if gone.is_set():
+            raise ClientGone("during its fill")
         return encode_png(out, pic.icc_profile), seconds
 
     async def read_upload(self, request: Request):
@@ -67,34 +85,29 @@ class FillService:
                     await form.close()
                     raise
             if ctype.startswith("application/json"):
-                return (*await read_json(request), None)
+                return (*await self.json_decoder.read(request), None)  # spooled, decoded in a thread
             raise ApiError(415, "send multipart/form-data with files 'image' and 'mask', "
                                 "or application/json {\"image\": base64, \"mask\": base64}")
         finally:
             self.state["uploading"] -= 1
 
     def check_upload(self, image_src: BinaryIO, mask_src: BinaryIO) -> None:
-        """Header checks of both files, then a place in the queue (or 503)."""
+        """Header checks of both files (the place in the queue, or 503, is :class:`FillQueue`'s)."""
         iw, ih = probe(image_src, "image", self.limits.max_pixels)
         mw, mh = probe(mask_src, "mask", self.limits.max_pixels)
         if (mw, mh) not in ((iw, ih), (ih, iw)):  # only EXIF orientation could still make them agree
             raise ApiError(422, f"mask is {mw}x{mh} pixels but the image is {iw}x{ih}; they must be the same size")
-        # the queue counts fills, not connections: only a complete, checked upload takes a place in it
-        if self.state["pending"] >= self.limits.max_pending:
-            raise ApiError(503, f"server busy ({self.state['pending']} fills queued); try again shortly",
-                           headers={"Retry-After": "2"})
 
     async def handle(self, request: Request) -> Response:
-        """The whole ``POST /api/inpaint``: read the upload, check it, queue the fill, answer the PNG."""
+        """The whole ``POST /api/inpaint``: read the upload, check it, queue the fill, answer the PNG. A client that
+        goes while its fill waits or runs ends it with :class:`~inpaintkit.server.queue.ClientGone`."""
         form = None
         try:
             image_src, mask_src, form = await self.read_upload(request)
             self.check_upload(image_src, mask_src)
-            self.state["pending"] += 1
-            try:  # waiting for a worker, the request holds its upload still encoded (spooled to disk over 1 MB)
-                png, seconds = await asyncio.get_running_loop().run_in_executor(self.pool, self.run_fill, image_src, mask_src)
-            finally:
-                self.state["pending"] -= 1
+            # the queue counts fills, not connections: only a complete, checked upload takes a place in it; waiting
+            # for a worker, the request holds its upload still encoded (spooled to disk over 1 MB)
+            png, seconds = await self.queue.run(request.receive, self.run_fill, image_src, mask_src)
         finally:
             if form is not None:
                 await form.close()
@@ -145,10 +158,12 @@ def add_info_routes(app: FastAPI, service: FillService) -> None:
 
     @app.get("/api/health", response_model=HealthResponse, summary="Liveness, queue length and limits")
     def health_route() -> HealthResponse:
-        return HealthResponse(status="ok", model=service.model_name, pending=state["pending"],
-                              uploading=state["uploading"], max_concurrency=limits.max_concurrency,
+        queue, budget = service.queue, service.budget
+        return HealthResponse(status="ok", model=service.model_name, pending=queue.pending,
+                              uploading=state["uploading"], dropped=queue.dropped,
+                              buffered_mb=round(budget.held / 2**20, 3), max_concurrency=limits.max_concurrency,
                               max_pending=limits.max_pending, max_upload_mb=limits.max_upload_mb,
-                              max_pixels=limits.max_pixels)
+                              max_pixels=limits.max_pixels, max_buffered_mb=limits.max_buffered_mb)
 
 
 def add_page(app: FastAPI) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from inpaintkit.server.limits import default_allowed_hosts
 
@@ -34,6 +34,22 @@ class ServerSettings(BaseModel):
     body_timeout_s: float = Field(60.0, gt=0, le=3600, description="Seconds a request's body may take to arrive (408 after).")
     allowed_hosts: Optional[list[str]] = Field(None, description="Host header values answered ('*' = any); "
                                                "None = the loopback names, the bound address (any for 0.0.0.0).")
+    max_buffered_mb: Optional[float] = Field(None, gt=0, description="Request bodies in progress at once, all "
+                                             "together (in memory or spooled to disk), in MB; a request past it gets "
+                                             "503. None = 1024 or twice max_upload_mb, whichever is more.")
+
+    @model_validator(mode="after")
+    def _budget_holds_one_upload(self) -> "ServerSettings":
+        if self.max_buffered_mb is None:
+            self.max_buffered_mb = max(1024.0, 2 * self.max_upload_mb)
+        elif self.max_buffered_mb < self.max_upload_mb:
+            raise ValueError(f"max_buffered_mb ({self.max_buffered_mb:g}) must be at least max_upload_mb "
+                             f"({self.max_upload_mb:g})")
+        return self
+
+    @property
+    def max_buffered_bytes(self) -> int:
+        return int(self.max_buffered_mb * 1024 * 1024)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -71,7 +87,10 @@ class HealthResponse(BaseModel):
     model: str
     pending: int = Field(..., description="Fill requests queued or running now (their uploads complete).")
     uploading: int = Field(0, description="Requests whose body is still arriving (they hold no place in the queue).")
+    dropped: int = Field(0, description="Fills dropped (never started, or stopped) because their client had gone.")
+    buffered_mb: float = Field(0.0, description="Bodies of the requests in progress, in MB (max_buffered_mb at most).")
     max_concurrency: int
     max_pending: int
     max_upload_mb: float
     max_pixels: int
+    max_buffered_mb: float = 0.0

@@ -1,11 +1,9 @@
-"""Reading the uploads of ``POST /api/inpaint`` (multipart or base64 JSON), header checks before decoding, and
-the PNG answer. Every refusal is an :class:`~inpaintkit.server.limits.ApiError` with a one-line detail."""
+"""Reading the uploads of ``POST /api/inpaint`` (multipart here; base64 JSON spooled and decoded in a thread by
+:mod:`.bodies`), header checks before decoding, and the PNG answer. Every refusal is an
+:class:`~inpaintkit.server.limits.ApiError` with a one-line detail."""
 from __future__ import annotations
 
-import base64
-import binascii
 import io
-import json
 import shutil
 import tempfile
 import warnings
@@ -14,14 +12,12 @@ from typing import BinaryIO, Optional
 
 import cv2
 import numpy as np
-from fastapi import Request
 from PIL import Image
-from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from inpaintkit.images import FORMATS_TEXT, ImageReadError, UnsupportedFormatError, encode_picture, open_image
+from inpaintkit.server.bodies import JsonDecoder, from_base64  # noqa: F401 - the JSON form, read by .bodies
 from inpaintkit.server.limits import ApiError
-from inpaintkit.server.schemas import InpaintJSON
 
 # --- filling -----------------------------------------------------------------------------------------
 
@@ -85,18 +81,6 @@ def decode(src: BinaryIO, field: str, reader):
             raise ApiError(422, f"{field}: {why}") from None
 
 
-def from_base64(text: str, field: str) -> bytes:
-    """Plain base64 or a ``data:image/...;base64,`` URL -> bytes."""
-    if text.startswith("data:"):
-        head, _, text = text.partition(",")
-        if not head.endswith(";base64"):
-            raise ApiError(422, f"{field}: a data URL must be base64 (data:image/png;base64,...)")
-    try:
-        return base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise ApiError(422, f"{field}: not valid base64") from None
-
-
 def multipart_files(form: FormData) -> tuple[BinaryIO, BinaryIO]:
     """The ``image`` and ``mask`` parts as files (Starlette spools a part over 1 MB to disk)."""
     out = []
@@ -108,18 +92,3 @@ def multipart_files(form: FormData) -> tuple[BinaryIO, BinaryIO]:
             raise ApiError(422, f"multipart field '{field}' must be a file, not text")
         out.append(part.file)
     return out[0], out[1]
-
-
-async def read_json(request: Request) -> tuple[BinaryIO, BinaryIO]:
-    """The JSON form; its body is held in memory (multipart is the better form for large photos)."""
-    try:
-        body = InpaintJSON.model_validate(json.loads(await request.body()))
-    except ValueError as e:  # json.JSONDecodeError and pydantic.ValidationError are both ValueErrors
-        if isinstance(e, ValidationError):
-            err = e.errors()[0]
-            where = ".".join(str(x) for x in err["loc"]) or "body"
-            raise ApiError(422, f"JSON {where}: {err['msg']} (expected {{\"image\": base64, \"mask\": base64}})") from None
-        raise ApiError(422, f"the body is not valid JSON ({e})") from None
-    except RecursionError:  # e.g. [[[[...]]]] 100,000 deep: Python's parser gives up; a 422, not a 500
-        raise ApiError(422, "the body is not valid JSON (nested too deeply)") from None
-    return io.BytesIO(from_base64(body.image, "image")), io.BytesIO(from_base64(body.mask, "mask"))
