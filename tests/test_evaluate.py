@@ -14,7 +14,7 @@ from inpaintkit.cli import app
 from inpaintkit.images import read_mask
 from inpaintkit.masks import BANDS
 
-KEYS = {"mse", "psnr", "hole_psnr", "ssim", "l1", "sharpness", "swd", "color_error", "ms_per_image", "n"}
+KEYS = {"mse", "psnr", "hole_psnr", "ssim", "l1", "sharpness", "swd", "color_error", "med_mse", "med_psnr", "med_ssim", "ms_per_image", "n"}
 
 
 # --- the independent reference (real data) -----------------------------------------------------
@@ -255,3 +255,22 @@ def test_write_json_atomic_and_readable(tmp_path):
     assert json.loads(path.read_text()) == {"telea": {"bands": {}, "mean": {}}}
     assert path.stat().st_mode & 0o044  # group/other may read it (mkstemp alone would leave 0600)
     assert [p.name for p in path.parent.iterdir()] == ["r.json"]
+
+
+def test_medical_metrics_are_in_every_result_and_selectable(tmp_path):
+    from inpaintkit.eval_report import format_table
+
+    truth = np.tile(np.linspace(20, 230, 32).astype(np.uint8)[None, :, None], (32, 1, 3))
+    hole = np.zeros((32, 32), bool)
+    hole[8:20, 8:20] = True
+    out = truth.copy()
+    out[hole] = np.clip(out[hole].astype(int) + 10, 0, 255)
+    m = ev.image_metrics(truth, out, hole)
+    assert 0 < m["med_mse"] < 0.01 and 20 < m["med_psnr"] < 60 and 0 < m["med_ssim"] < 1
+    exact = ev.image_metrics(truth, truth, hole)
+    assert exact["med_mse"] == 0 and exact["med_psnr"] == ev.PSNR_CAP
+    res = {"x": {"bands": {"0-10": {**{k: 1.0 for k in ev.METRICS}, "n": 1}}, "mean": {k: 1.0 for k in ev.METRICS}}}
+    table = format_table(res, "medical")
+    assert "hole PSNR" in table and "SWD" not in table
+    with pytest.raises(ValueError, match="protocol, medical"):
+        format_table(res, "nope")

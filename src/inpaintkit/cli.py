@@ -207,6 +207,7 @@ def eval_cmd(
     grid: Optional[Path] = typer.Option(None, "--grid", help="Write a comparison picture (PNG) here."),
     batch: int = typer.Option(32, "--batch", help="Batch size for learned models (classical methods go one image at a time)."),
     workers: int = typer.Option(1, "--workers", help="Processes for classical methods (ms/img is still per-image compute time)."),
+    metrics: str = typer.Option("protocol", "--metrics", help="Table columns: protocol (PSNR, SSIM, realism ...) or medical (BraTS-style hole MSE / PSNR / SSIM of the grey values, normalised by the known tissue's 0.5-99.5 percentiles). The JSON has both."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Evaluate methods with the protocol: per-band MSE, PSNR, hole-PSNR, SSIM, L1 and ms per image."""
@@ -216,6 +217,8 @@ def eval_cmd(
 
     if not method:
         raise fail("give at least one --method (see `inpaintkit models`, or a model file)")
+    if metrics not in ("protocol", "medical"):
+        raise fail(f"--metrics must be protocol or medical, got '{metrics}'")
     if data is None or masks is None:
         raise fail("--data and --masks are required")
     if batch < 1 or workers < 1:
@@ -233,7 +236,7 @@ def eval_cmd(
         results = evaluate_pairs(methods, pairs, batch=batch, progress=not quiet, workers=workers)
     except InpaintkitError as e:
         raise fail(_message(e))
-    typer.echo(format_table(results))
+    typer.echo(format_table(results, metrics))
     if json_path is not None:
         write_json(json_path, results)
         typer.echo(f"wrote {json_path}")

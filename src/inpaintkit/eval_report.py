@@ -18,6 +18,10 @@ from inpaintkit.fileio import atomic_path, atomic_write_text
 _COLUMNS = [("MSE", "mse", "{:.2f}"), ("PSNR", "psnr", "{:.2f}"), ("hole-PSNR", "hole_psnr", "{:.2f}"),
             ("SSIM", "ssim", "{:.4f}"), ("L1", "l1", "{:.2f}"), ("sharp", "sharpness", "{:.2f}"),
             ("SWDx1e3", "swd", "{:.2f}"), ("dE", "color_error", "{:.2f}"), ("ms/img", "ms_per_image", "{:.1f}"), ("n", "n", "{:d}")]
+# --metrics medical: the hole metrics of the BraTS inpainting challenge (percentile-normalised grey values)
+_MEDICAL = [("hole MSE", "med_mse", "{:.5f}"), ("hole PSNR", "med_psnr", "{:.2f}"), ("hole SSIM", "med_ssim", "{:.4f}"),
+            ("ms/img", "ms_per_image", "{:.1f}"), ("n", "n", "{:d}")]
+COLUMN_SETS = {"protocol": _COLUMNS, "medical": _MEDICAL}
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]], left: int = 1) -> str:
@@ -39,18 +43,21 @@ def _cell(v: dict, key: str, fmt: str) -> str:
     return "–" if isinstance(x, float) and not np.isfinite(x) else fmt.format(x)
 
 
-def format_table(results: dict) -> str:
+def format_table(results: dict, metrics: str = "protocol") -> str:
     """Per-band rows (MSE, PSNR, hole-PSNR, SSIM, L1, sharpness ratio, SWD x1e3, hole colour ΔE00, ms/img, n)
-    of every method, plus its mean over bands.
+    of every method, plus its mean over bands; ``metrics="medical"``: the BraTS-style hole MSE / PSNR / SSIM.
 
     Aligned for a terminal and valid Markdown.
     """
+    if metrics not in COLUMN_SETS:
+        raise ValueError(f"metrics must be one of {', '.join(COLUMN_SETS)}, got {metrics!r}")
+    columns = COLUMN_SETS[metrics]
     rows = []
     for method, res in results.items():
         for band, v in [*res["bands"].items(), ("mean", res["mean"])]:
             label = f"{band} %" if band != "mean" else "mean"
-            rows.append([method, label, *(_cell(v, key, fmt) for _, key, fmt in _COLUMNS)])
-    return markdown_table(["method", "band", *(c for c, _, _ in _COLUMNS)], rows, left=2)
+            rows.append([method, label, *(_cell(v, key, fmt) for _, key, fmt in columns)])
+    return markdown_table(["method", "band", *(c for c, _, _ in columns)], rows, left=2)
 
 
 def write_json(path, obj) -> Path:

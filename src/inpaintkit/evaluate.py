@@ -50,7 +50,8 @@ from inpaintkit.metrics.sharpness import hole_gradient
 from inpaintkit.model_spec import SPEC_FORMS, check_spec, kind_of, parse_spec
 from inpaintkit.models.registry import UnknownModelError, list_models
 
-METRICS = ("mse", "psnr", "hole_psnr", "ssim", "l1", "sharpness", "swd", "color_error", "ms_per_image")
+METRICS = ("mse", "psnr", "hole_psnr", "ssim", "l1", "sharpness", "swd", "color_error", "med_mse", "med_psnr",
+           "med_ssim", "ms_per_image")
 MIN_SIZE, MAX_SIZE = 16, 1024
 
 
@@ -212,7 +213,20 @@ def image_metrics(truth: np.ndarray, out: np.ndarray, hole: np.ndarray) -> dict[
         "hole_psnr": min(float(metrics.psnr(truth, out, mask=hole)), PSNR_CAP),
         "ssim": float(metrics.ssim(truth, out)),
         "l1": float(metrics.l1(truth, out)),
+        **_medical(truth, out, hole),
     }
+
+
+def _medical(truth: np.ndarray, out: np.ndarray, hole: np.ndarray) -> dict[str, float]:
+    """BraTS-style hole MSE / PSNR / SSIM (:mod:`inpaintkit.metrics.medical`) on the grey of the images."""
+    from inpaintkit.metrics.medical import hole_metrics_medical
+
+    grey = lambda a: a.astype(np.float64) @ np.array([0.299, 0.587, 0.114])  # noqa: E731 - [H,W], grey data: itself
+    try:
+        m = hole_metrics_medical(grey(out), grey(truth), hole)
+    except ValueError:  # a reference with no intensity range (a flat image): undefined
+        return {"med_mse": float("nan"), "med_psnr": float("nan"), "med_ssim": float("nan")}
+    return {"med_mse": m["mse"], "med_psnr": min(m["psnr"], PSNR_CAP), "med_ssim": m["ssim"]}
 
 
 def run_chunk(model, images: np.ndarray, holes: np.ndarray, batch: int, keep: bool = False):
