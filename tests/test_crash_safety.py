@@ -39,8 +39,8 @@ from safetensors.torch import load_file
 from inpaintkit.checkpoint import CheckpointError, load_model
 from test_train import SMALL, assert_same_tensors, make_celeba
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir() or not hasattr(os, "fork"),
-                                reason="the kill points use fork and /proc (Linux)")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/self/fd").is_dir() or not hasattr(os, "fork"),
+                                reason="the kill points use fork and /proc (Linux)")]
 
 SEED = 20240607
 STEPS = 16

@@ -28,8 +28,8 @@ from inpaintkit.train.data import Batches
 
 from test_train import SMALL, make_celeba  # noqa: E402  (tests/ is on sys.path under pytest's rootdir)
 
-pytestmark = pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()),
-                                reason="torch.distributed with gloo is not available in this torch build")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()),
+                                reason="torch.distributed with gloo is not available in this torch build")]
 
 TOL = 1e-6
 FIELDS = dict(model_kwargs=SMALL, workers=0, amp=False, warmup=1, loss={"mse": 1.0}, val_every=100,

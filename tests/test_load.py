@@ -17,6 +17,9 @@ import torch
 
 from inpaintkit.server.app import bind, create_app
 
+
+pytestmark = pytest.mark.slow  # a load test: minutes on a busy machine
+
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "load_server.py"
 
 
