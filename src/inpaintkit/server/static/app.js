@@ -1,5 +1,6 @@
 // inpaintkit page: open a photo, paint the hole, Fill (POST /api/inpaint), compare, keep editing, download.
-// view.js zooms and pans; tools.js adds the model picker, smart selection and damage detection.
+// files.js opens photos and mask files; view.js zooms, pans and compares; mask.js turns the mask into pixels;
+// tools.js adds the model picker, smart selection and damage detection.
 //
 // State is a list of actions replayed on top of the opened photo, so undo/redo covers painting and fills:
 //   {type: "stroke", mode: "brush"|"eraser", width, points: [[x, y], ...]}   (image pixels)
@@ -145,41 +146,6 @@ function layout() {
   View.layout(w, h, box.width, box.height);
 }
 
-// --- opening files ---------------------------------------------------------------------------------------
-
-async function decode(file) {
-  try {
-    return await createImageBitmap(file, { imageOrientation: "from-image" });
-  } catch (_) {
-    throw new Error(`"${file.name}" is not an image this browser can open.`);
-  }
-}
-
-async function openImage(file) {
-  if (!file || state.busy) return;
-  hideError();
-  const lim = state.limits;
-  try {
-    if (lim && file.size > lim.max_upload_mb * 1048576) {
-      throw new Error(`"${file.name}" is ${(file.size / 1048576).toFixed(1)} MB; this server accepts up to ${lim.max_upload_mb} MB.`);
-    }
-    const bitmap = await decode(file);
-    if (lim && bitmap.width * bitmap.height > lim.max_pixels) {
-      throw new Error(`"${file.name}" is ${bitmap.width}x${bitmap.height} pixels; this server accepts up to ${lim.max_pixels.toLocaleString()} pixels.`);
-    }
-    state.base = { blob: file, bitmap, name: file.name.replace(/\.[^.]*$/, "") || "image" };
-    View.w = 0;  // a new photo opens fitted
-    state.current = null; state.actions = []; state.redoStack = [];
-    if (state.comparing) setComparing(false);
-    el.maskCanvas.width = bitmap.width; el.maskCanvas.height = bitmap.height;
-    el.dropzone.hidden = true; el.stage.hidden = false;
-    replay(); layout();
-    setStatus(`${file.name}: ${bitmap.width}x${bitmap.height}. Paint over what should disappear, then press Fill.`);
-  } catch (e) {
-    showError(e.message);
-  }
-}
-
 // The mask rule of the server (src/inpaintkit/images/mask.py): the level is the alpha when the mask has
 // transparency, else the grey level as Pillow computes it (ITU-R 601 luma, rounded); a hole is level > 127.
 // tests/test_model_spec.py runs this function and checks that it agrees with the Python rule.
@@ -188,36 +154,7 @@ function maskIsHole(r, g, b, a, transparent) {
   return level > 127;
 }
 
-// A mask file: white (>127) = hole, or, when it has transparency, opaque = hole (the server's rule).
-async function openMask(file) {
-  if (!file || !state.current || state.busy) return;
-  hideError();
-  try {
-    const bitmap = await decode(file);
-    const { width: w, height: h } = state.current.bitmap;
-    if (bitmap.width !== w || bitmap.height !== h) {
-      throw new Error(`The mask is ${bitmap.width}x${bitmap.height} but the image is ${w}x${h}; they must be the same size.`);
-    }
-    const c = document.createElement("canvas"); c.width = w; c.height = h;
-    const ctx = c.getContext("2d", { willReadFrequently: true });
-    ctx.drawImage(bitmap, 0, 0);
-    const d = ctx.getImageData(0, 0, w, h); const px = d.data;
-    let transparent = false;
-    for (let i = 3; i < px.length; i += 4) if (px[i] < 255) { transparent = true; break; }
-    let holes = 0;
-    for (let i = 0; i < px.length; i += 4) {
-      const hole = maskIsHole(px[i], px[i + 1], px[i + 2], px[i + 3], transparent); holes += hole;
-      px[i] = 255; px[i + 1] = 48; px[i + 2] = 96; px[i + 3] = hole ? 255 : 0;
-    }
-    ctx.putImageData(d, 0, 0);
-    push({ type: "mask", canvas: c }); clearMask(); maskCtx.drawImage(c, 0, 0);
-    setStatus(`Mask ${file.name}: ${holes.toLocaleString()} pixels to fill.`);
-  } catch (e) {
-    showError(e.message);
-  }
-}
-
-// --- the mask as the server wants it ---------------------------------------------------------------------
+// --- the mask file rule, and the mask as the server wants it ---------------------------------------------------------------------
 
 // mask.js: maskPng (what a fill sends), cumulativeMaskPng (Save mask), the layer adjustments.
 
@@ -287,27 +224,6 @@ function fill() {
               (Number.isFinite(ms) ? ` (model ${seconds(ms)}, the rest upload, decoding and download). ` : ". ") +
               "C compares, Ctrl+Z undoes the fill.");
   });
-}
-
-// --- compare ---------------------------------------------------------------------------------------------
-
-function setComparing(on) {
-  if (on && !state.lastFill) return;
-  state.comparing = on;
-  el.compare.setAttribute("aria-pressed", String(on));
-  el.stage.classList.toggle("comparing", on);
-  el.beforeCanvas.hidden = !on; el.compareLine.hidden = !on;
-  if (on) { drawImage(el.beforeCanvas, state.lastFill.before.bitmap); setSplit(state.split); }
-  updateCursor();
-  refresh();
-  setStatus(on ? "Comparing: move over the image to slide between before (left) and after (right)."
-              : "Paint over what should disappear, then press Fill.");
-}
-
-function setSplit(percent) {
-  state.split = Math.max(0, Math.min(100, percent));
-  el.beforeCanvas.style.clipPath = `inset(0 ${100 - state.split}% 0 0)`;
-  el.compareLine.style.left = `${state.split}%`;
 }
 
 // --- painting with the pointer ---------------------------------------------------------------------------
@@ -439,16 +355,6 @@ document.addEventListener("keydown", (ev) => {
 });
 document.addEventListener("keyup", (ev) => { if (ev.key === " ") pan.space = false; });
 
-// Drag and drop anywhere on the page.
-let dragDepth = 0;
-window.addEventListener("dragenter", (ev) => { ev.preventDefault(); dragDepth++; el.dropOverlay.hidden = false; });
-window.addEventListener("dragleave", () => { if (--dragDepth <= 0) { dragDepth = 0; el.dropOverlay.hidden = true; } });
-window.addEventListener("dragover", (ev) => ev.preventDefault());
-window.addEventListener("drop", (ev) => {
-  ev.preventDefault(); dragDepth = 0; el.dropOverlay.hidden = true;
-  const file = [...(ev.dataTransfer?.files || [])].find((f) => f.type.startsWith("image/")) || ev.dataTransfer?.files[0];
-  if (file) openImage(file);
-});
 new ResizeObserver(layout).observe(el.workspace);
 
 setSize(el.size.value);

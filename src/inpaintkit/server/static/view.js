@@ -125,3 +125,25 @@ function viewPointerUp(ev) {
 el.zoomIn.addEventListener("click", () => View.zoomBy(1.5));
 el.zoomOut.addEventListener("click", () => View.zoomBy(1 / 1.5));
 el.zoomFit.addEventListener("click", () => View.toFit());
+
+// --- compare ---------------------------------------------------------------------------------------------
+
+function setComparing(on) {
+  if (on && !state.lastFill) return;
+  state.comparing = on;
+  el.compare.setAttribute("aria-pressed", String(on));
+  el.stage.classList.toggle("comparing", on);
+  el.beforeCanvas.hidden = !on; el.compareLine.hidden = !on;
+  if (on) { drawImage(el.beforeCanvas, state.lastFill.before.bitmap); setSplit(state.split); }
+  updateCursor();
+  refresh();
+  setStatus(on ? "Comparing: move over the image to slide between before (left) and after (right)."
+              : "Paint over what should disappear, then press Fill.");
+}
+
+function setSplit(percent) {
+  state.split = Math.max(0, Math.min(100, percent));
+  el.beforeCanvas.style.clipPath = `inset(0 ${100 - state.split}% 0 0)`;
+  el.compareLine.style.left = `${state.split}%`;
+}
+
