@@ -133,7 +133,8 @@ def test_health_models_page_and_docs(client):
     assert h["max_pixels"] == 200_000 and h["max_upload_mb"] == 1
     m = client.get("/api/models").json()
     assert m["loaded"] == "telea"
-    assert {"name": "telea", "kind": "classical"} in m["models"]
+    telea = next(x for x in m["models"] if x["name"] == "telea")
+    assert telea["kind"] == "classical" and telea["selectable"] and "Telea" in telea["description"]
     page = client.get("/")
     assert page.status_code == 200 and "Fill" in page.text and "/static/app.js" in page.text
     assert client.get("/static/app.js").status_code == 200
@@ -660,3 +661,107 @@ def test_bodies_in_progress_are_bounded_in_total():
     assert TestClient(app, base_url=BASE).get("/api/health").json()["buffered_mb"] == 0
     with pytest.raises(ValueError, match="max_buffered_mb"):
         create_app("telea", max_upload_mb=10, max_buffered_mb=5)
+
+
+# --- the page's tools: a model per request, smart selection, damage detection ------------------------
+
+
+def test_models_have_descriptions_and_features(client):
+    m = client.get("/api/models").json()
+    by_name = {x["name"]: x for x in m["models"]}
+    assert all(x["description"] and "\n" not in x["description"] for x in m["models"])
+    assert by_name["faces"]["selectable"] and by_name["patchmatch"]["selectable"]
+    assert not by_name["fillnet"]["selectable"]  # an architecture without weights
+    assert m["features"]["select"] is True
+    assert client.get("/api/health").json()["features"] == m["features"]
+
+
+def test_fill_request_chooses_the_model(client, photo, hole):
+    files = {"image": ("photo.png", png(photo), "image/png"), "mask": ("mask.png", png(hole), "image/png")}
+    r = client.post("/api/inpaint", files=files, data={"model": "ns"})
+    assert r.status_code == 200, r.text
+    assert r.headers["x-inpaint-model"] == "ns"
+    ns = decode(r.content)
+    telea = decode(post(client, png(photo), png(hole)).content)  # no model: the server's own
+    assert not np.array_equal(ns, telea) and np.array_equal(ns[hole == 0], photo[hole == 0])
+    b64 = lambda a: base64.b64encode(png(a)).decode()  # noqa: E731
+    j = client.post("/api/inpaint", json={"image": b64(photo), "mask": b64(hole), "model": "ns"})
+    assert j.status_code == 200 and j.headers["x-inpaint-model"] == "ns"
+    assert np.array_equal(decode(j.content), ns)
+    same = client.post("/api/inpaint", files=files, data={"model": "telea"})
+    assert same.headers["x-inpaint-model"] == "telea" and np.array_equal(decode(same.content), telea)
+
+
+@pytest.mark.parametrize("name,words", [("nope", "unknown model 'nope'; valid names:"),
+                                        ("fillnet", "without trained weights")])
+def test_fill_with_a_model_it_cannot_use_is_refused_in_one_line(client, photo, hole, name, words):
+    files = {"image": ("photo.png", png(photo), "image/png"), "mask": ("mask.png", png(hole), "image/png")}
+    r = client.post("/api/inpaint", files=files, data={"model": name})
+    assert r.status_code == 422 and words in detail(r) and "\n" not in detail(r)
+
+
+def disc_photo():
+    y, x = np.mgrid[0:120, 0:160]
+    img = np.full((120, 160, 3), (50, 110, 60), np.uint8)
+    disc = (x - 80) ** 2 + (y - 60) ** 2 < 30 ** 2
+    img[disc] = (230, 150, 40)
+    return img, disc
+
+
+def test_select_returns_the_object_in_the_box(client):
+    img, disc = disc_photo()
+    r = client.post("/api/select", files={"image": ("p.png", png(img), "image/png")},
+                    data={"box": "40,20,120,100", "points": "80,60"})
+    assert r.status_code == 200, r.text
+    mask = decode(r.content) > 127
+    assert mask.shape == disc.shape and (mask & disc).sum() / (mask | disc).sum() >= 0.9
+    assert int(r.headers["x-mask-pixels"]) == mask.sum()
+
+
+@pytest.mark.parametrize("data,words", [({"box": "1,2,3"}, "field 'box' must be 4 numbers"),
+                                        ({}, "field 'box' must be 4 numbers"),
+                                        ({"box": "10,10,12,12"}, "at least 4x4"),
+                                        ({"box": "0,0,50,50", "points": "1"}, "field 'points'")])
+def test_select_bad_box_is_refused(client, data, words):
+    img, _ = disc_photo()
+    r = client.post("/api/select", files={"image": ("p.png", png(img), "image/png")}, data=data)
+    assert r.status_code == 422 and words in detail(r)
+
+
+def test_select_needs_an_image(client):
+    assert client.post("/api/select", data={"box": "0,0,9,9"}).status_code == 415
+    r = client.post("/api/select", files={"image": ("p.txt", b"not an image", "text/plain")}, data={"box": "0,0,9,9"})
+    assert r.status_code == 415
+
+
+def test_detect_without_the_detector_is_501(client, monkeypatch):
+    from inpaintkit.server import routes
+
+    monkeypatch.setattr(routes, "damage_detector", lambda: None)
+    assert client.get("/api/models").json()["features"]["detect"] is False
+    img, _ = disc_photo()
+    r = client.post("/api/detect", files={"image": ("p.png", png(img), "image/png")})
+    assert r.status_code == 501 and "not installed" in detail(r)
+
+
+def test_detect_with_a_detector_returns_its_mask(client, monkeypatch):
+    from inpaintkit.server import routes
+
+    seen = {}
+
+    def fake_damage_mask(pixels, sensitivity=0.5):
+        seen["shape"], seen["sensitivity"] = pixels.shape, sensitivity
+        out = np.zeros(pixels.shape[:2], bool)
+        out[10:20, 30:90] = True
+        return out
+
+    monkeypatch.setattr(routes, "damage_detector", lambda: fake_damage_mask)
+    assert client.get("/api/models").json()["features"]["detect"] is True
+    img, _ = disc_photo()
+    r = client.post("/api/detect", files={"image": ("p.png", png(img), "image/png")}, data={"sensitivity": "0.7"})
+    assert r.status_code == 200, r.text
+    mask = decode(r.content) > 127
+    assert seen == {"shape": (120, 160, 3), "sensitivity": 0.7}
+    assert mask.sum() == 600 and mask[10:20, 30:90].all()
+    bad = client.post("/api/detect", files={"image": ("p.png", png(img), "image/png")}, data={"sensitivity": "2"})
+    assert bad.status_code == 422 and "from 0 to 1" in detail(bad)

@@ -90,7 +90,7 @@ def page(browser, server):
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto(server.url)
-    pg.wait_for_function("document.getElementById('model-name').textContent === 'model: telea'")
+    pg.wait_for_function("document.body.dataset.ready === 'true' && document.getElementById('model-picker').value === 'telea'")
     yield pg
     ctx.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
@@ -231,7 +231,6 @@ def test_compare_and_fill_again_on_the_result(page, photo):
     assert page.locator("#compare").is_disabled()
     paint(page, [(20, 20), (60, 20)])
     fill(page, 1)
-    first = canvas_pixels(page, "image-canvas")[..., :3]
 
     page.click("#compare")
     assert page.locator("#before-canvas").is_visible() and page.locator("#compare-line").is_visible()
@@ -246,10 +245,10 @@ def test_compare_and_fill_again_on_the_result(page, photo):
     paint(page, [(100, 90), (140, 95)])  # iterative editing: the second fill starts from the first result
     fill(page, 2)
     second = download(page, "#download-result")
-    mask2 = download(page, "#download-mask") > 127
-    assert mask2[92, 110:131].all() and not mask2[20, :].any()
-    assert np.array_equal(second[~mask2], first[~mask2])
-    assert not np.array_equal(second[~mask2], img[~mask2])  # the first fill is kept
+    mask2 = download(page, "#download-mask") > 127  # the whole mask: both fills
+    assert mask2[92, 110:131].all() and mask2[20, 20:61].all() and not mask2[60, :].any()
+    assert np.array_equal(second[~mask2], img[~mask2])  # outside the cumulative mask: the photo as opened
+    assert not np.array_equal(second[20, 20:61], img[20, 20:61])  # the first fill is kept
 
 
 def test_busy_state_and_server_error_are_shown(page, photo, server, tmp_path):
@@ -346,3 +345,229 @@ def test_rotated_jpeg_mask_lines_up(page, photo, tmp_path):
 def test_api_docs_render_offline(page, server):
     page.goto(server.url + "docs")
     expect(page.get_by_text("/api/inpaint", exact=True).first).to_be_visible(timeout=15000)
+
+
+# --- zoom and pan, the model picker, damage detection, smart selection, shortcuts -----------------
+
+
+def zoom(page) -> float:
+    return float(page.evaluate("document.body.dataset.zoom"))
+
+
+def stroke_rows_cols(mask: np.ndarray):
+    ys, xs = np.nonzero(mask)
+    return ys, xs
+
+
+def test_zoom_keeps_the_brush_exact(page, photo):
+    path, img = photo
+    open_photo(page, path)
+    fit = zoom(page)
+    x, y = to_screen(page, 100, 40)  # the wheel zooms about the pointer: that pixel stays under it
+    page.mouse.move(x, y)
+    for _ in range(6):
+        page.mouse.wheel(0, -200)
+    page.wait_for_function(f"parseFloat(document.body.dataset.zoom) > {fit * 4}")
+    z = zoom(page)
+    x2, y2 = to_screen(page, 100, 40)
+    assert abs(x2 - x) < z and abs(y2 - y) < z  # within one image pixel on screen
+    assert page.locator("#zoom-fit").text_content() == f"{round(100 * z)}%"
+
+    page.evaluate("(() => { const s = document.getElementById('brush-size'); s.value = '8'; "
+                  "s.dispatchEvent(new Event('input')); })()")
+    paint(page, [(96, 40), (104, 40)])  # a thin line, 8 screen px wide = 8 / zoom image px
+    mask = painted(page)
+    ys, xs = np.nonzero(mask)
+    assert xs.min() >= 94 and xs.max() <= 106 and ys.min() >= 37 and ys.max() <= 43
+    assert mask[40, 97:104].all() and (ys.max() - ys.min() + 1) <= 8 / z + 2  # the ends: round caps
+
+    page.mouse.move(x, y)  # pan with a middle-button drag: the photo follows the pointer
+    before = page.locator("#stage").bounding_box()
+    page.mouse.down(button="middle")
+    page.mouse.move(x - 120, y + 50, steps=5)
+    page.mouse.up(button="middle")
+    after = page.locator("#stage").bounding_box()
+    assert abs(after["x"] - before["x"] + 120) < 2 and abs(after["y"] - before["y"] - 50) < 2
+    assert np.array_equal(painted(page), mask)  # panning paints nothing
+
+    page.keyboard.down(" ")  # Space + drag pans too
+    page.mouse.move(*to_screen(page, 100, 40))
+    page.mouse.down()
+    page.mouse.move(*to_screen(page, 100, 40)[:1], to_screen(page, 100, 40)[1] - 40, steps=4)
+    page.mouse.up()
+    page.keyboard.up(" ")
+    assert np.array_equal(painted(page), mask)
+    paint(page, [(100, 44), (100, 47)])  # after the pans the brush still lands where the pointer is
+    new = painted(page) & ~mask
+    ys, xs = np.nonzero(new)
+    assert abs(xs.mean() - 100) < 1.5 and 43 <= ys.min() and ys.max() <= 48
+
+    page.click("#zoom-out")
+    assert abs(zoom(page) - z / 1.5) < 1e-3
+    page.keyboard.press("+")
+    assert abs(zoom(page) - z) < 1e-3
+    page.keyboard.press("0")  # fit
+    assert abs(zoom(page) - fit) < 1e-3
+    page.keyboard.press("1")  # 100 %
+    assert abs(zoom(page) - 1) < 1e-3
+
+
+def test_model_picker_chooses_the_fill_model(page, photo):
+    path, img = photo
+    picker = page.locator("#model-picker")
+    options = picker.locator("option").all_text_contents()
+    assert options[0] == "telea (this server's)" and {"faces", "general", "patchmatch", "ns"} <= set(options)
+    assert "fillnet" not in options  # an architecture without weights is not offered
+    expect(page.locator("#model-name")).to_contain_text("Telea")
+    picker.select_option("ns")
+    expect(page.locator("#model-name")).to_contain_text("Navier")
+    open_photo(page, path)
+    paint(page, [(30, 60), (120, 60)])
+    fill(page, 1)
+    expect(page.locator("#status")).to_contain_text("with ns (model ")
+    ns = canvas_pixels(page, "image-canvas")[..., :3]
+    page.keyboard.press("Control+z")
+    picker.select_option("telea")
+    fill(page, 1)
+    expect(page.locator("#status")).to_contain_text("with telea (model ")
+    assert not np.array_equal(canvas_pixels(page, "image-canvas")[..., :3], ns)
+    wall = int(page.evaluate("document.body.dataset.wallMs"))
+    assert wall >= 0
+
+
+def test_detect_damage_paints_an_editable_layer(page, photo, monkeypatch):
+    from inpaintkit.server import routes
+
+    path, img = photo
+    monkeypatch.setattr(routes, "damage_detector", lambda: None)
+    page.reload()
+    page.wait_for_function("document.body.dataset.ready === 'true'")
+    assert page.locator("#detect").is_hidden()  # no detector on this server: no button
+
+    def fake_damage_mask(pixels, sensitivity=0.5):
+        out = np.zeros(pixels.shape[:2], bool)
+        out[50:53, 10:150] = True  # a scratch across the photo
+        return out
+
+    monkeypatch.setattr(routes, "damage_detector", lambda: fake_damage_mask)
+    page.reload()
+    page.wait_for_function("document.body.dataset.ready === 'true'")
+    open_photo(page, path)
+    expect(page.locator("#detect")).to_be_visible()
+    page.keyboard.press("d")
+    expect(page.locator("#status")).to_contain_text("Detected 420 damaged pixels")
+    mask = painted(page)
+    assert mask[50:53, 10:150].all() and mask.sum() == 420
+    assert page.locator("#layer-panel").is_visible()
+    expect(page.locator("#layer-title")).to_have_text("Detected damage")
+    page.focus("#layer-grow")
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    grown = painted(page)
+    assert grown.sum() > 420 and grown[46:57, 20:140].all() and not grown[60, :].any()
+    page.click("#tool-eraser")  # the layer is painted over like the rest
+    paint(page, [(80, 40), (80, 65)])
+    assert painted(page).sum() < grown.sum()
+    fill(page, 1)
+    result = download(page, "#download-result")
+    saved = download(page, "#download-mask") > 127
+    assert np.array_equal(result[~saved], img[~saved]) and not saved[:, 80].any()
+
+
+@pytest.fixture(scope="module")
+def disc(tmp_path_factory):
+    """A 200x150 orange disc on a green, lightly textured background: (path, image, true mask)."""
+    y, x = np.mgrid[0:150, 0:200]
+    img = np.zeros((150, 200, 3), np.uint8)
+    img[:] = (50, 110, 60)
+    img[(x // 10 + y // 10) % 2 == 0] += np.array([15, 10, 10], np.uint8)
+    inside = (x - 100) ** 2 + (y - 75) ** 2 < 40 ** 2
+    img[inside] = (230, 150, 40)
+    path = tmp_path_factory.mktemp("disc") / "disc.png"
+    Image.fromarray(img).save(path)
+    return path, img, inside
+
+
+def iou(a, b) -> float:
+    return float((a & b).sum() / (a | b).sum())
+
+
+def test_smart_selection_box_click_grow_shrink(page, disc):
+    path, img, inside = disc
+    open_photo(page, path)
+    page.keyboard.press("s")
+    assert page.locator("#tool-select").get_attribute("aria-pressed") == "true"
+    page.mouse.move(*to_screen(page, 50, 25))  # drag a box around the disc
+    page.mouse.down()
+    page.mouse.move(*to_screen(page, 150, 125), steps=8)
+    assert page.locator("#select-box").is_visible()
+    page.mouse.up()
+    expect(page.locator("#status")).to_contain_text("Selected")
+    sel = painted(page)
+    assert iou(sel, inside) >= 0.9
+    expect(page.locator("#layer-title")).to_have_text("Selection")
+
+    page.focus("#layer-grow")
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")
+    expect(page.locator("#layer-grow-out")).to_have_text("+6")
+    grown = painted(page)
+    ring = (np.hypot(*np.mgrid[-75:75, -100:100]) < 44)
+    assert grown.sum() > sel.sum() and iou(grown, ring) >= 0.85
+    for _ in range(12):
+        page.keyboard.press("ArrowLeft")
+    shrunk = painted(page)
+    assert shrunk.sum() < sel.sum() and (shrunk & ~inside).sum() < 30
+    page.focus("#layer-smooth")
+    page.keyboard.press("ArrowRight")
+    assert page.locator("#layer-smooth-out").text_content() == "1"
+
+    page.keyboard.press("Control+z")  # the selection is one action: undo removes it
+    assert not painted(page).any() and page.locator("#layer-panel").is_hidden()
+
+    page.mouse.click(*to_screen(page, 100, 75))  # a click on the object selects it too
+    expect(page.locator("#status")).to_contain_text("Selected")
+    assert iou(painted(page), inside) >= 0.85
+
+
+def test_shortcuts_and_one_request_at_a_time(page, photo, server):
+    path, img = photo
+    open_photo(page, path)
+    size = page.locator("#brush-size-out")
+    page.keyboard.press("]")
+    assert size.text_content() == "40"
+    page.keyboard.press("[")
+    page.keyboard.press("[")
+    assert size.text_content() == "32"
+    page.keyboard.press("e")
+    assert page.locator("#tool-eraser").get_attribute("aria-pressed") == "true"
+    page.keyboard.press("h")
+    assert page.locator("#tool-pan").get_attribute("aria-pressed") == "true"
+    page.keyboard.press("b")
+    paint(page, [(20, 20), (60, 20)])
+
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    server.model.gate.clear()
+    try:
+        page.dblclick("#fill")  # a double click, then the key: still one fill
+        page.keyboard.press("f")
+        page.wait_for_selector("#busy", state="visible")
+        page.keyboard.press("f")
+    finally:
+        server.model.gate.set()
+    page.wait_for_function("document.body.dataset.fills === '1' && document.body.dataset.busy === 'false'")
+    assert [u.rsplit("/", 1)[-1] for u in posts] == ["inpaint"]
+    expect(page.locator("#status")).to_contain_text("with telea (model")
+
+    page.keyboard.press("c")
+    assert page.locator("#before-canvas").is_visible()
+    page.keyboard.press("c")
+    assert page.locator("#before-canvas").is_hidden()
+    page.keyboard.press("Control+z")
+    assert page.evaluate("document.body.dataset.fills") == "0"
+    page.keyboard.press("Control+Shift+z")
+    assert page.evaluate("document.body.dataset.fills") == "1"
+    paint(page, [(100, 90), (140, 95)])
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function("document.body.dataset.fills === '2' && document.body.dataset.busy === 'false'")

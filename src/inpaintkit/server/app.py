@@ -1,8 +1,11 @@
 """The web server: a FastAPI app that fills the painted holes of a photo with one shared model.
 
 Routes
-    ``POST /api/inpaint``  multipart files ``image`` + ``mask``, or JSON ``{"image": b64, "mask": b64}`` -> PNG
-    ``GET  /api/models``   the loaded model and every registered one
+    ``POST /api/inpaint``  multipart files ``image`` + ``mask`` (+ text ``model``), or JSON ``{"image": b64, "mask": b64}``
+                           -> PNG; ``model`` names another registered model than the loaded one
+    ``POST /api/select``   file ``image`` + text ``box`` -> the mask PNG of the object in the box (GrabCut)
+    ``POST /api/detect``   file ``image`` -> the mask PNG of an old photo's damage (501 without inpaintkit.restore)
+    ``GET  /api/models``   the loaded model, every registered one (kind, one-line description) and the tools
     ``GET  /api/health``   liveness, queue length and limits
     ``GET  /``             the page (``static/``); ``/docs`` and ``/redoc`` document the API (offline)
 
@@ -46,7 +49,7 @@ from starlette.requests import ClientDisconnect
 from inpaintkit.model_spec import load_filler, parse_spec
 from inpaintkit.server.limits import BodyBudget, BodyLimits, HostGuard
 from inpaintkit.server.queue import ClientGone
-from inpaintkit.server.routes import FillService, add_info_routes, add_inpaint_route, add_page
+from inpaintkit.server.routes import FillService, add_info_routes, add_inpaint_route, add_page, add_tool_routes
 from inpaintkit.server.schemas import ServerSettings
 
 log = logging.getLogger("inpaintkit.server")
@@ -105,6 +108,7 @@ def create_app(
     app.add_exception_handler(Exception, internal_error)
     app.add_exception_handler(ClientDisconnect, client_gone)
     add_inpaint_route(app, service)
+    add_tool_routes(app, service)
     add_info_routes(app, service)
     add_page(app)
     return app

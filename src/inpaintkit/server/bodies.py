@@ -14,7 +14,7 @@ import binascii
 import json
 import re
 import tempfile
-from typing import BinaryIO
+from typing import BinaryIO, Optional
 
 from pydantic import ValidationError
 
@@ -59,8 +59,9 @@ def from_base64(text: str, field: str) -> bytes:
         raise ApiError(422, f"{field}: not valid base64") from None
 
 
-def decode_json(body: BinaryIO) -> tuple[BinaryIO, BinaryIO]:
-    """Parse a spooled JSON body and decode both files into spooled files (runs in a worker thread; closes ``body``)."""
+def decode_json(body: BinaryIO) -> tuple[BinaryIO, BinaryIO, Optional[str]]:
+    """Parse a spooled JSON body and decode both files into spooled files (runs in a worker thread; closes ``body``);
+    also returns the ``model`` asked for (``None``: the server's own)."""
     try:
         data = body.read()
     finally:
@@ -71,7 +72,7 @@ def decode_json(body: BinaryIO) -> tuple[BinaryIO, BinaryIO]:
         if isinstance(e, ValidationError):
             err = e.errors()[0]
             where = ".".join(str(x) for x in err["loc"]) or "body"
-            raise ApiError(422, f"JSON {where}: {err['msg']} (expected {{\"image\": base64, \"mask\": base64}})") from None
+            raise ApiError(422, f"JSON {where}: {err['msg']} (expected {{\"image\": base64, \"mask\": base64, \"model\": optional name}})") from None
         raise ApiError(422, f"the body is not valid JSON ({str(e).splitlines()[0][:200]})") from None
     except RecursionError:  # e.g. [[[[...]]]] 100,000 deep: Python's parser gives up; a 422, not a 500
         raise ApiError(422, "the body is not valid JSON (nested too deeply)") from None
@@ -83,7 +84,7 @@ def decode_json(body: BinaryIO) -> tuple[BinaryIO, BinaryIO]:
         f.seek(0)
         files.append(f)
         setattr(parsed, field, "")  # the text is no longer needed
-    return files[0], files[1]
+    return files[0], files[1], parsed.model
 
 
 class JsonDecoder:
@@ -93,7 +94,7 @@ class JsonDecoder:
         self.at_once = at_once
         self._slots: asyncio.Semaphore | None = None
 
-    async def read(self, request) -> tuple[BinaryIO, BinaryIO]:
+    async def read(self, request) -> tuple[BinaryIO, BinaryIO, Optional[str]]:
         body = await spool_body(request)
         if self._slots is None:  # created inside the server's event loop
             self._slots = asyncio.Semaphore(self.at_once)

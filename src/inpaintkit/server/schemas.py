@@ -70,16 +70,27 @@ class InpaintJSON(BaseModel):
 
     image: str = Field(..., min_length=1, description="The photo (PNG, JPEG, WebP, BMP or TIFF), base64.")
     mask: str = Field(..., min_length=1, description="Same size as the image; white (>127) or opaque alpha = hole, base64.")
+    model: Optional[str] = Field(None, description="A registered pretrained or classical model to fill with "
+                                 "(`GET /api/models`); None = the server's own.")
 
 
 class ModelInfo(BaseModel):
     name: str
-    kind: str
+    kind: str = Field(..., description="pretrained (trained weights), classical (no network) or network "
+                                       "(an architecture without weights: not offered for filling).")
+    description: str = Field("", description="One line on what the model is.")
+    selectable: bool = Field(False, description="Whether a fill request may name it (`model` field).")
+
+
+class Features(BaseModel):
+    select: bool = Field(True, description="`POST /api/select`: the object in a box (GrabCut).")
+    detect: bool = Field(False, description="`POST /api/detect`: the damage of an old photo (needs inpaintkit.restore).")
 
 
 class ModelsResponse(BaseModel):
-    loaded: str = Field(..., description="The model this server fills with (loaded once at start-up).")
+    loaded: str = Field(..., description="The model this server fills with unless a request names another.")
     models: list[ModelInfo] = Field(..., description="Every registered model (`inpaintkit models`).")
+    features: Features = Field(default_factory=Features, description="The page's optional tools this server offers.")
 
 
 class HealthResponse(BaseModel):
@@ -94,3 +105,4 @@ class HealthResponse(BaseModel):
     max_upload_mb: float
     max_pixels: int
     max_buffered_mb: float = 0.0
+    features: Features = Field(default_factory=Features)

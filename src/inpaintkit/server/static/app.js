@@ -1,9 +1,13 @@
 // inpaintkit page: open a photo, paint the hole, Fill (POST /api/inpaint), compare, keep editing, download.
+// files.js opens photos and mask files; view.js zooms, pans and compares; mask.js turns the mask into pixels;
+// tools.js adds the model picker, smart selection and damage detection.
 //
 // State is a list of actions replayed on top of the opened photo, so undo/redo covers painting and fills:
 //   {type: "stroke", mode: "brush"|"eraser", width, points: [[x, y], ...]}   (image pixels)
-//   {type: "clear"}   {type: "mask", canvas}   {type: "fill", image: {blob, bitmap}, maskBlob, ms}
+//   {type: "clear"}   {type: "mask", canvas}   {type: "layer", source, raw, grow, smooth, canvas} (tools.js)
+//   {type: "fill", image: {blob, bitmap}, maskBlob, hole, ms}   (hole: the binary mask canvas it filled)
 // The mask canvas has the image's size; painted pixels are opaque, and alpha > 127 is a hole when sent.
+// One request at a time: every call to the server goes through request(), which holds the page busy.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -11,6 +15,10 @@ const el = {
   open: $("open"), fileInput: $("file-input"), loadMask: $("load-mask"), maskInput: $("mask-input"),
   brush: $("tool-brush"), eraser: $("tool-eraser"), size: $("brush-size"), sizeOut: $("brush-size-out"),
   undo: $("undo"), redo: $("redo"), clear: $("clear"), fill: $("fill"), compare: $("compare"),
+  select: $("tool-select"), pan: $("tool-pan"), detect: $("detect"), picker: $("model-picker"),
+  zoomIn: $("zoom-in"), zoomOut: $("zoom-out"), zoomFit: $("zoom-fit"), selectBox: $("select-box"),
+  layerPanel: $("layer-panel"), layerTitle: $("layer-title"), grow: $("layer-grow"), growOut: $("layer-grow-out"),
+  smooth: $("layer-smooth"), smoothOut: $("layer-smooth-out"), layerDone: $("layer-done"), busyText: $("busy-text"),
   downloadResult: $("download-result"), downloadMask: $("download-mask"),
   error: $("error"), errorText: $("error-text"), errorClose: $("error-close"),
   workspace: $("workspace"), dropzone: $("dropzone"), dropOverlay: $("drop-overlay"),
@@ -18,7 +26,6 @@ const el = {
   maskCanvas: $("mask-canvas"), compareLine: $("compare-line"), cursor: $("cursor"), busy: $("busy"),
   status: $("status"), modelName: $("model-name"),
 };
-const MASK_COLOR = "rgb(255, 48, 96)";
 const maskCtx = el.maskCanvas.getContext("2d", { willReadFrequently: true });
 
 const state = {
@@ -27,7 +34,7 @@ const state = {
   lastFill: null,      // {before, after, maskBlob, ms} of the newest fill still in the history
   actions: [], redoStack: [],
   tool: "brush", stroke: null, busy: false, comparing: false, split: 50,
-  scale: 1, limits: null, model: "",
+  limits: null, model: "", features: {},
 };
 
 // --- messages ------------------------------------------------------------------------------------------
@@ -46,7 +53,7 @@ async function errorMessage(response) {
     const body = await response.json();
     detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("; ") : String(body.detail ?? "");
   } catch (_) { /* not JSON */ }
-  return `The server refused the fill (${response.status}): ${detail || response.statusText || "no reason given"}`;
+  return `The server refused the ${errorMessage.what || "request"} (${response.status}): ${detail || response.statusText || "no reason given"}`;
 }
 
 // --- drawing ---------------------------------------------------------------------------------------------
@@ -82,6 +89,7 @@ function replay() {
     if (a.type === "stroke") drawStroke(maskCtx, a);
     else if (a.type === "clear") clearMask();
     else if (a.type === "mask") { clearMask(); maskCtx.drawImage(a.canvas, 0, 0); }
+    else if (a.type === "layer") maskCtx.drawImage(a.canvas, 0, 0);
     else if (a.type === "fill") {
       lastFill = { before: image, after: a.image, maskBlob: a.maskBlob, ms: a.ms };
       image = a.image; clearMask();
@@ -94,6 +102,7 @@ function replay() {
   if (!lastFill && state.comparing) setComparing(false);
   if (state.comparing) drawImage(el.beforeCanvas, lastFill.before.bitmap);
   refresh();
+  refreshLayer();
 }
 
 function push(action) {
@@ -125,52 +134,16 @@ function refresh() {
   el.downloadMask.disabled = !has;
   el.loadMask.disabled = !(has && idle);
   el.open.disabled = !idle;
-  el.fill.textContent = state.busy ? "Filling…" : "Fill";
+  el.detect.disabled = !(has && idle && !state.comparing);
+  el.picker.disabled = !idle || !el.picker.options.length;
+  el.fill.textContent = state.busy === "fill" ? "Filling…" : "Fill";
 }
 
 function layout() {
   if (!state.current) return;
   const { width: w, height: h } = state.current.bitmap;
   const box = el.workspace.getBoundingClientRect();
-  const scale = Math.min((box.width - 32) / w, (box.height - 32) / h, 4);
-  state.scale = scale > 0 ? scale : 1;
-  el.stage.style.width = `${Math.round(w * state.scale)}px`;
-  el.stage.style.height = `${Math.round(h * state.scale)}px`;
-  updateCursor();
-}
-
-// --- opening files ---------------------------------------------------------------------------------------
-
-async function decode(file) {
-  try {
-    return await createImageBitmap(file, { imageOrientation: "from-image" });
-  } catch (_) {
-    throw new Error(`"${file.name}" is not an image this browser can open.`);
-  }
-}
-
-async function openImage(file) {
-  if (!file || state.busy) return;
-  hideError();
-  const lim = state.limits;
-  try {
-    if (lim && file.size > lim.max_upload_mb * 1048576) {
-      throw new Error(`"${file.name}" is ${(file.size / 1048576).toFixed(1)} MB; this server accepts up to ${lim.max_upload_mb} MB.`);
-    }
-    const bitmap = await decode(file);
-    if (lim && bitmap.width * bitmap.height > lim.max_pixels) {
-      throw new Error(`"${file.name}" is ${bitmap.width}x${bitmap.height} pixels; this server accepts up to ${lim.max_pixels.toLocaleString()} pixels.`);
-    }
-    state.base = { blob: file, bitmap, name: file.name.replace(/\.[^.]*$/, "") || "image" };
-    state.current = null; state.actions = []; state.redoStack = [];
-    if (state.comparing) setComparing(false);
-    el.maskCanvas.width = bitmap.width; el.maskCanvas.height = bitmap.height;
-    el.dropzone.hidden = true; el.stage.hidden = false;
-    replay(); layout();
-    setStatus(`${file.name}: ${bitmap.width}x${bitmap.height}. Paint over what should disappear, then press Fill.`);
-  } catch (e) {
-    showError(e.message);
-  }
+  View.layout(w, h, box.width, box.height);
 }
 
 // The mask rule of the server (src/inpaintkit/images/mask.py): the level is the alpha when the mask has
@@ -181,126 +154,89 @@ function maskIsHole(r, g, b, a, transparent) {
   return level > 127;
 }
 
-// A mask file: white (>127) = hole, or, when it has transparency, opaque = hole (the server's rule).
-async function openMask(file) {
-  if (!file || !state.current || state.busy) return;
-  hideError();
-  try {
-    const bitmap = await decode(file);
-    const { width: w, height: h } = state.current.bitmap;
-    if (bitmap.width !== w || bitmap.height !== h) {
-      throw new Error(`The mask is ${bitmap.width}x${bitmap.height} but the image is ${w}x${h}; they must be the same size.`);
-    }
-    const c = document.createElement("canvas"); c.width = w; c.height = h;
-    const ctx = c.getContext("2d", { willReadFrequently: true });
-    ctx.drawImage(bitmap, 0, 0);
-    const d = ctx.getImageData(0, 0, w, h); const px = d.data;
-    let transparent = false;
-    for (let i = 3; i < px.length; i += 4) if (px[i] < 255) { transparent = true; break; }
-    let holes = 0;
-    for (let i = 0; i < px.length; i += 4) {
-      const hole = maskIsHole(px[i], px[i + 1], px[i + 2], px[i + 3], transparent); holes += hole;
-      px[i] = 255; px[i + 1] = 48; px[i + 2] = 96; px[i + 3] = hole ? 255 : 0;
-    }
-    ctx.putImageData(d, 0, 0);
-    push({ type: "mask", canvas: c }); clearMask(); maskCtx.drawImage(c, 0, 0);
-    setStatus(`Mask ${file.name}: ${holes.toLocaleString()} pixels to fill.`);
-  } catch (e) {
-    showError(e.message);
-  }
-}
+// --- the mask file rule, and the mask as the server wants it ---------------------------------------------------------------------
 
-// --- the mask as the server wants it ---------------------------------------------------------------------
-
-// Black/white PNG of the painted mask (white = fill) and its hole count.
-async function maskPng() {
-  const w = el.maskCanvas.width, h = el.maskCanvas.height;
-  const src = maskCtx.getImageData(0, 0, w, h).data;
-  const out = new ImageData(w, h); const px = out.data;
-  let holes = 0;
-  for (let i = 0; i < px.length; i += 4) {
-    const v = src[i + 3] > 127 ? 255 : 0; holes += v > 0;
-    px[i] = px[i + 1] = px[i + 2] = v; px[i + 3] = 255;
-  }
-  const c = document.createElement("canvas"); c.width = w; c.height = h;
-  c.getContext("2d").putImageData(out, 0, 0);
-  const blob = await new Promise((resolve) => c.toBlob(resolve, "image/png"));
-  return { blob, holes };
-}
+// mask.js: maskPng (what a fill sends), cumulativeMaskPng (Save mask), the layer adjustments.
 
 // --- fill ------------------------------------------------------------------------------------------------
 
-function setBusy(busy) {
+// busy: false, or what the page waits for ("fill", "select", "detect"); one request at a time.
+function setBusy(busy, text = "Filling…") {
   state.busy = busy;
-  document.body.dataset.busy = String(busy);
-  el.busy.hidden = !busy;
-  el.stage.classList.toggle("busy", busy);
-  document.body.setAttribute("aria-busy", String(busy));
+  document.body.dataset.busy = String(!!busy);
+  el.busy.hidden = !busy; el.busyText.textContent = text;
+  el.stage.classList.toggle("busy", !!busy);
+  document.body.setAttribute("aria-busy", String(!!busy));
   refresh();
 }
 
-async function fill() {
-  if (!state.current || state.busy || state.comparing) return;
-  hideError();
-  const { blob: maskBlob, holes } = await maskPng();
-  if (!holes) {
-    showError("Nothing to fill yet: paint over the area to remove (or load a mask), then press Fill.");
-    return;
-  }
-  setBusy(true);
-  setStatus(`Filling ${holes.toLocaleString()} pixels…`);
+function seconds(ms) { return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`; }
+
+// Run `work(t0)` (which posts to the server) as the page's one request in flight. The page is busy from
+// the first line, before any await, so a double click or a key held down sends one request. Returns
+// work's value, or null when refused (busy) or failed (the error is shown).
+async function request(what, text, work) {
+  if (!state.current || state.busy || state.comparing) return null;
+  hideError(); setBusy(what, text);
   const t0 = performance.now();
   try {
-    const form = new FormData();
-    form.append("image", state.current.blob, "image");
-    form.append("mask", maskBlob, "mask.png");
-    const response = await fetch("/api/inpaint", { method: "POST", body: form });
-    if (!response.ok) { showError(await errorMessage(response)); setStatus("Fill failed."); return; }
-    const blob = await response.blob();
-    const bitmap = await createImageBitmap(blob);
-    const ms = Number(response.headers.get("X-Inpaint-Ms")) || Math.round(performance.now() - t0);
-    push({ type: "fill", image: { blob, bitmap }, maskBlob, ms });
-    setStatus(`Filled ${holes.toLocaleString()} pixels in ${ms} ms with ${state.model || "the model"}. ` +
-              "Compare with C, paint again to keep editing, Ctrl+Z to undo the fill.");
+    return await work(t0);
   } catch (e) {
-    showError(`Could not reach the server: ${e.message}`);
-    setStatus("Fill failed.");
+    showError(e.serverSaid || `Could not reach the server: ${e.message}`);
+    setStatus(`${what[0].toUpperCase()}${what.slice(1)} failed.`);
+    return null;
   } finally {
     setBusy(false);
   }
 }
 
-// --- compare ---------------------------------------------------------------------------------------------
-
-function setComparing(on) {
-  if (on && !state.lastFill) return;
-  state.comparing = on;
-  el.compare.setAttribute("aria-pressed", String(on));
-  el.stage.classList.toggle("comparing", on);
-  el.beforeCanvas.hidden = !on; el.compareLine.hidden = !on;
-  if (on) { drawImage(el.beforeCanvas, state.lastFill.before.bitmap); setSplit(state.split); }
-  updateCursor();
-  refresh();
-  setStatus(on ? "Comparing: move over the image to slide between before (left) and after (right)."
-              : "Paint over what should disappear, then press Fill.");
+async function post(url, form, what) {
+  const response = await fetch(url, { method: "POST", body: form });
+  if (!response.ok) {
+    errorMessage.what = what;
+    const err = new Error(response.statusText); err.serverSaid = await errorMessage(response);
+    throw err;
+  }
+  return response;
 }
 
-function setSplit(percent) {
-  state.split = Math.max(0, Math.min(100, percent));
-  el.beforeCanvas.style.clipPath = `inset(0 ${100 - state.split}% 0 0)`;
-  el.compareLine.style.left = `${state.split}%`;
+function fill() {
+  return request("fill", "Filling…", async (t0) => {
+    const { blob: maskBlob, holes, hole } = await maskPng();
+    if (!holes) {
+      showError("Nothing to fill yet: paint over the area to remove (or load a mask), then press Fill.");
+      return;
+    }
+    setStatus(`Filling ${holes.toLocaleString()} pixels…`);
+    const form = new FormData();
+    form.append("image", state.current.blob, "image");
+    form.append("mask", maskBlob, "mask.png");
+    if (el.picker.value && el.picker.value !== state.model) form.append("model", el.picker.value);
+    const response = await post("/api/inpaint", form, "fill");
+    const blob = await response.blob();
+    const bitmap = await createImageBitmap(blob);
+    const ms = Number(response.headers.get("X-Inpaint-Ms"));
+    const model = response.headers.get("X-Inpaint-Model") || el.picker.value || "the model";
+    push({ type: "fill", image: { blob, bitmap }, maskBlob, hole, ms });
+    const wall = performance.now() - t0;  // what the user waited: upload, decode, fill, encode, download
+    document.body.dataset.wallMs = String(Math.round(wall));
+    setStatus(`Filled ${holes.toLocaleString()} pixels in ${seconds(wall)} with ${model}` +
+              (Number.isFinite(ms) ? ` (model ${seconds(ms)}, the rest upload, decoding and download). ` : ". ") +
+              "C compares, Ctrl+Z undoes the fill.");
+  });
 }
 
 // --- painting with the pointer ---------------------------------------------------------------------------
 
+// Pointer -> image pixels through the stage's rectangle on screen: exact at any zoom and pan.
 function toImage(ev) {
   const r = el.stage.getBoundingClientRect();
-  return [(ev.clientX - r.left) / state.scale, (ev.clientY - r.top) / state.scale];
+  return [(ev.clientX - r.left) * View.w / r.width, (ev.clientY - r.top) * View.h / r.height];
 }
 
 let pointer = null; // last pointer position on the stage, screen pixels relative to it
 function updateCursor() {
-  const show = pointer && !state.comparing && !state.busy && state.current;
+  const show = pointer && !state.comparing && !state.busy && state.current && ["brush", "eraser"].includes(state.tool);
   el.cursor.hidden = !show;
   if (!show) return;
   const d = Number(el.size.value);
@@ -308,39 +244,55 @@ function updateCursor() {
   el.cursor.classList.toggle("eraser", state.tool === "eraser");
 }
 
-el.stage.addEventListener("pointerdown", (ev) => {
-  if (ev.button !== 0 || state.busy || !state.current) return;
-  if (state.comparing) { setSplit(100 * ev.offsetX / el.stage.clientWidth); return; }
-  el.stage.setPointerCapture(ev.pointerId);
-  state.stroke = { type: "stroke", mode: state.tool, width: Number(el.size.value) / state.scale, points: [toImage(ev)] };
+// Pointer events come to the work area: view.js takes pans and pinches, the rest paints (or selects).
+el.workspace.addEventListener("pointerdown", (ev) => {
+  if (ev.target !== el.workspace && !el.stage.contains(ev.target)) return;  // the sliders' panel, a message
+  if (viewPointerDown(ev) || ev.button !== 0 || state.busy || !state.current) return;
+  const r = el.stage.getBoundingClientRect();
+  if (state.comparing) { setSplit(100 * (ev.clientX - r.left) / r.width); return; }
+  if (state.tool === "select") { startSelect(ev); return; }
+  el.workspace.setPointerCapture(ev.pointerId);
+  state.stroke = { type: "stroke", mode: state.tool, width: Number(el.size.value) / View.scale, points: [toImage(ev)], id: ev.pointerId };
   drawStroke(maskCtx, state.stroke);
 });
 
-el.stage.addEventListener("pointermove", (ev) => {
+el.workspace.addEventListener("pointermove", (ev) => {
+  if (viewPointerMove(ev)) return;
   const r = el.stage.getBoundingClientRect();
-  pointer = [ev.clientX - r.left, ev.clientY - r.top];
+  const inside = ev.clientX >= r.left && ev.clientX < r.right && ev.clientY >= r.top && ev.clientY < r.bottom;
+  pointer = inside || state.stroke ? [ev.clientX - r.left, ev.clientY - r.top] : null;
   updateCursor();
-  if (state.comparing) { setSplit(100 * pointer[0] / r.width); return; }
+  if (state.comparing) { if (inside) setSplit(100 * pointer[0] / r.width); return; }
+  if (moveSelect(ev)) return;
   const s = state.stroke;
-  if (!s) return;
+  if (!s || s.id !== ev.pointerId) return;
   s.points.push(toImage(ev));
   drawStroke(maskCtx, s, s.points.length - 1);
 });
 
-function endStroke() {
-  if (!state.stroke) return;
+function endStroke(ev) {
+  if (viewPointerUp(ev) || endSelect(ev)) return;
+  if (!state.stroke || state.stroke.id !== ev.pointerId) return;
+  delete state.stroke.id;
   push(state.stroke); state.stroke = null;
 }
-el.stage.addEventListener("pointerup", endStroke);
-el.stage.addEventListener("pointercancel", endStroke);
-el.stage.addEventListener("pointerleave", () => { pointer = null; updateCursor(); });
+// A stroke that turned into a pinch (a second finger) is taken back.
+function cancelStroke() {
+  if (!state.stroke) return;
+  state.stroke = null; replay();
+}
+el.workspace.addEventListener("pointerup", endStroke);
+el.workspace.addEventListener("pointercancel", endStroke);
+el.workspace.addEventListener("pointerleave", () => { pointer = null; updateCursor(); });
 
 // --- tools, buttons, keys --------------------------------------------------------------------------------
 
 function setTool(tool) {
   state.tool = tool;
-  el.brush.setAttribute("aria-pressed", String(tool === "brush"));
-  el.eraser.setAttribute("aria-pressed", String(tool === "eraser"));
+  for (const [name, button] of [["brush", el.brush], ["eraser", el.eraser], ["select", el.select], ["pan", el.pan]]) {
+    button.setAttribute("aria-pressed", String(tool === name));
+  }
+  el.stage.dataset.tool = tool;
   updateCursor();
 }
 
@@ -363,6 +315,8 @@ el.fileInput.addEventListener("change", () => { openImage(el.fileInput.files[0])
 el.maskInput.addEventListener("change", () => { openMask(el.maskInput.files[0]); el.maskInput.value = ""; });
 el.brush.addEventListener("click", () => setTool("brush"));
 el.eraser.addEventListener("click", () => setTool("eraser"));
+el.select.addEventListener("click", () => setTool("select"));
+el.pan.addEventListener("click", () => setTool("pan"));
 el.size.addEventListener("input", () => setSize(el.size.value));
 el.undo.addEventListener("click", undo);
 el.redo.addEventListener("click", redo);
@@ -374,41 +328,35 @@ el.downloadResult.addEventListener("click", () => {
   if (state.lastFill) download(state.current.blob, `${state.base.name}-filled.png`);
 });
 el.downloadMask.addEventListener("click", async () => {
-  // The painted mask; once a fill has cleared it, the mask of that fill.
-  const { blob, holes } = await maskPng();
-  download(holes || !state.lastFill ? blob : state.lastFill.maskBlob, `${state.base.name}-mask.png`);
+  // The whole mask that produced the image: every fill in the history, and what is painted now.
+  download(await cumulativeMaskPng(), `${state.base.name}-mask.png`);
 });
 
+// Shortcuts. Letters are left alone while a text field or the model list has the focus.
+const KEYS = {
+  b: () => setTool("brush"), e: () => setTool("eraser"), s: () => setTool("select"), h: () => setTool("pan"),
+  f: () => fill(), c: () => setComparing(!state.comparing), d: () => detectDamage(),
+  "[": () => setSize(Math.max(4, Number(el.size.value) - 4)), "]": () => setSize(Math.min(160, Number(el.size.value) + 4)),
+  "+": () => View.zoomBy(1.5), "=": () => View.zoomBy(1.5), "-": () => View.zoomBy(1 / 1.5),
+  "0": () => View.toFit(), "1": () => View.zoomTo(1),
+  escape: () => { hideError(); cancelSelect(); if (state.comparing) setComparing(false); },
+};
 document.addEventListener("keydown", (ev) => {
   const mod = ev.ctrlKey || ev.metaKey; const key = ev.key.toLowerCase();
+  const typing = ev.target.matches?.("select, textarea, input:not([type=range]):not([type=file])");
   if (mod && key === "z") { ev.preventDefault(); ev.shiftKey ? redo() : undo(); return; }
   if (mod && key === "y") { ev.preventDefault(); redo(); return; }
-  if (mod || ev.altKey || !state.current) return;
-  if (key === "b") setTool("brush");
-  else if (key === "e") setTool("eraser");
-  else if (key === "c") setComparing(!state.comparing);
-  else if (key === "[") setSize(Math.max(4, Number(el.size.value) - 4));
-  else if (key === "]") setSize(Math.min(160, Number(el.size.value) + 4));
-  else if (key === "escape") { hideError(); if (state.comparing) setComparing(false); }
+  if (mod && key === "enter") { ev.preventDefault(); fill(); return; }
+  if (mod || ev.altKey || typing || !state.current) return;
+  if (key === " " && !ev.target.matches?.("button")) { ev.preventDefault(); pan.space = true; return; }
+  const action = KEYS[key];
+  if (action && !ev.repeat) { ev.preventDefault(); action(); }
+  else if (action && "[]+=-".includes(key)) action();  // held: keep resizing / zooming
 });
+document.addEventListener("keyup", (ev) => { if (ev.key === " ") pan.space = false; });
 
-// Drag and drop anywhere on the page.
-let dragDepth = 0;
-window.addEventListener("dragenter", (ev) => { ev.preventDefault(); dragDepth++; el.dropOverlay.hidden = false; });
-window.addEventListener("dragleave", () => { if (--dragDepth <= 0) { dragDepth = 0; el.dropOverlay.hidden = true; } });
-window.addEventListener("dragover", (ev) => ev.preventDefault());
-window.addEventListener("drop", (ev) => {
-  ev.preventDefault(); dragDepth = 0; el.dropOverlay.hidden = true;
-  const file = [...(ev.dataTransfer?.files || [])].find((f) => f.type.startsWith("image/")) || ev.dataTransfer?.files[0];
-  if (file) openImage(file);
-});
 new ResizeObserver(layout).observe(el.workspace);
 
-// Model name and limits from the server.
-fetch("/api/health").then((r) => r.json()).then((h) => {
-  state.limits = h; state.model = h.model;
-  el.modelName.textContent = `model: ${h.model}`;
-}).catch(() => { el.modelName.textContent = "server not reachable"; });
-
 setSize(el.size.value);
+setTool("brush");
 refresh();
