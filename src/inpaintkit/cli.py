@@ -323,9 +323,12 @@ def fill_cmd(
             check_threads(threads)
         except InpaintError as e:
             raise fail(f"--{e}")
-        import torch
+        from inpaintkit.optional import torch_available
 
-        torch.set_num_threads(threads)
+        if torch_available():  # PyTorch's threads (onnxruntime's are given to load_filler below)
+            import torch
+
+            torch.set_num_threads(threads)
     try:
         if image.is_dir():
             if not mask.is_dir():
