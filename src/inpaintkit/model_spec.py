@@ -131,7 +131,7 @@ def parse_spec(model=None, backend: Optional[str] = None) -> ModelSpec:
     if isinstance(model, ModelSpec):
         return model if backend is None else replace(model, backend=_check_backend(backend))
     if model is not None and not isinstance(model, (str, os.PathLike)):
-        if not callable(getattr(model, "fill", None)):
+        if not callable(getattr(model, "fill", None)) and not callable(getattr(model, "fill_numpy", None)):
             raise ModelTypeError(f"model must be a name, a model file or an object with .fill(), got {type(model).__name__}")
         return ModelSpec(model, _check_backend(backend or "torch"), (), str(getattr(model, "name", type(model).__name__)))
     text = "default" if model is None else os.fspath(model)
