@@ -32,7 +32,7 @@ class ExportError(InpaintkitError, ValueError):
 def session_options(threads: int | None = None):
     """onnxruntime session options: ``threads`` intra-op threads (None: ``torch.get_num_threads()`` when torch is
     already imported, so ``torch.set_num_threads`` sets both backends, else onnxruntime's default, the physical
-    cores)."""
+    cores), and threads that sleep rather than spin while they wait."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -41,6 +41,9 @@ def session_options(threads: int | None = None):
     if threads is None and torch is not None:
         threads = torch.get_num_threads()
     opts.intra_op_num_threads = int(threads or 0)
+    # wait policy: idle pool threads sleep instead of spinning between operators; on a busy machine a spinning
+    # thread takes a core from whatever the fill waits for (benchmarks/busy_machine.py)
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return opts
 
 
