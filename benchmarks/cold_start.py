@@ -72,7 +72,7 @@ def main(argv=None) -> None:
         img, mask = photo(Path(tmp))
         out = Path(tmp) / "out.png"
         fill = ["fill", str(img), "-m", str(mask), "-o", str(out), "--overwrite"]
-        print(f"| python | import numpy, cv2, PIL | inpaintkit --help | inpaintkit fill 600x400 | fill imports | site-packages |")
+        print("| python | import numpy, cv2, PIL | inpaintkit --help | inpaintkit fill 600x400 | fill imports | site-packages |")
         print("| --- | --- | --- | --- | --- | --- |")
         for py in pythons:
             cli = str(Path(py).parent / "inpaintkit")

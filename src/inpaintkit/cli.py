@@ -4,6 +4,7 @@ Errors a user can cause (bad paths, unknown names, bad images) print one line an
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -467,5 +468,17 @@ def fill_video_cmd(
 
 
 
+def main() -> None:
+    """The ``inpaintkit`` command (console script and ``python -m inpaintkit``): :data:`app` with the process's
+    thread wait policy set first. OpenMP threads (PyTorch's) that wait *passively* sleep instead of spinning
+    between operators, so a core that another program keeps busy does not multiply a fill's latency (on a busy
+    2-core machine: 128² fills ~6x faster, benchmarks/busy_machine.py). It must be in the environment before torch
+    loads, so it is set here, at the entry point, never when the library is imported; a value already set wins.
+    onnxruntime's threads are told the same by their session options (:func:`inpaintkit.onnx_backend.session_options`).
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    app()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
+    sys.exit(main())
