@@ -147,3 +147,23 @@ def test_eval_without_torch(tmp_path):
     assert set(out["psnr"]) == {"telea", "default", "faces+flip"}
     assert all(10 < v < 100 for v in out["psnr"].values()), out["psnr"]
     assert out["loaded"] == []
+
+
+def test_commands_that_need_torch_say_what_to_install(tmp_path):
+    out = run_without_torch("""
+        import contextlib, io
+        from inpaintkit.cli import main
+        codes = {}
+        for argv in (["export", "-o", "x.onnx"], ["train", "--out", "run", "--steps", "1"]):
+            sys.argv = ["inpaintkit", *argv]
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                try:
+                    main()
+                except SystemExit as e:
+                    codes[argv[0]] = [e.code, err.getvalue()]
+        print(json.dumps(codes))
+    """, tmp_path)
+    for cmd in ("export", "train"):
+        code, err = out[cmd]
+        assert code == 2 and "pip install 'inpaintkit[torch]'" in err and len(err.strip().splitlines()) == 1, (cmd, err)

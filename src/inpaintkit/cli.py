@@ -477,7 +477,17 @@ def main() -> None:
     onnxruntime's threads are told the same by their session options (:func:`inpaintkit.onnx_backend.session_options`).
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    app()
+    try:
+        app()
+    except ModuleNotFoundError as e:  # the torch-free install: train, export, demo, ... say what to install
+        if (e.name or "").split(".")[0] not in TORCH_EXTRA:
+            raise
+        typer.echo(f"error: this command needs {e.name.split('.')[0]}, which is not installed: "
+                   "pip install 'inpaintkit[torch]'", err=True)
+        sys.exit(2)
+
+
+TORCH_EXTRA = ("torch", "safetensors", "onnx", "skimage", "matplotlib")  # what pip install 'inpaintkit[torch]' adds
 
 
 if __name__ == "__main__":  # pragma: no cover
