@@ -5,7 +5,18 @@ from pathlib import Path
 
 import pytest
 
+from inpaintkit.optional import torch_available
+
 DATA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
+TORCH = torch_available()
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Without PyTorch (`make test-light`) only the test files that hold tests marked ``light`` are collected:
+    the others import torch to begin with. Inside those files, a test that needs torch skips (``needs_torch``)."""
+    if TORCH or collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    return "mark.light" not in collection_path.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +30,9 @@ def data_dir() -> Path:
 @pytest.fixture(autouse=True, scope="session")
 def one_torch_thread():
     """Tests use tiny tensors: one torch thread is fastest, and on a busy 2-core machine two threads wait on each other."""
+    if not TORCH:  # the torch-free install
+        yield
+        return
     import torch
 
     n = torch.get_num_threads()

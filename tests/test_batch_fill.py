@@ -19,6 +19,8 @@ from inpaintkit.cli import app
 from inpaintkit.batch import fill_folder
 from inpaintkit.images import read_picture
 
+pytestmark = pytest.mark.light  # the torch-free install runs these too (`make test-light`)
+
 runner = CliRunner()
 H, W = 24, 32
 
@@ -107,11 +109,11 @@ class _Interrupt:
 
         self.telea, self.n, self.calls = create_model("telea"), n, 0
 
-    def fill(self, image, mask):
+    def fill_numpy(self, image, mask):
         self.calls += 1
         if self.calls == self.n:
             raise KeyboardInterrupt
-        return self.telea.fill(image, mask)
+        return self.telea.fill_numpy(image, mask)
 
 
 def test_an_interrupted_batch_leaves_complete_files_and_resumes_exactly(tmp_path, monkeypatch):
@@ -130,7 +132,7 @@ def test_an_interrupted_batch_leaves_complete_files_and_resumes_exactly(tmp_path
     assert _names(out) == ["p0.png", "p1.png"]
 
     # Ctrl+C (or any exception) while the next file is being *written*: the temporary file is removed
-    import inpaintkit.checkpoint as ckpt
+    import inpaintkit.fileio as ckpt  # its os module: the atomic writes' os.replace
 
     real_replace = ckpt.os.replace
 

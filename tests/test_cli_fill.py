@@ -8,6 +8,10 @@ from typer.testing import CliRunner
 
 from inpaintkit.cli import app
 from inpaintkit.images import read_picture
+from inpaintkit.optional import torch_available
+
+pytestmark = pytest.mark.light  # the torch-free install runs these too (`make test-light`)
+needs_torch = pytest.mark.skipif(not torch_available(), reason="needs PyTorch (not in the torch-free install)")
 
 runner = CliRunner()
 
@@ -133,6 +137,7 @@ def test_folder_form_refuses_to_write_into_its_inputs(folders):
     assert r.exit_code == 2 and "no images" in r.output
 
 
+@needs_torch
 def test_fill_with_the_onnx_backend(tmp_path):
     pytest.importorskip("onnxruntime")
     from inpaintkit.export import export_onnx
@@ -170,6 +175,7 @@ def test_model_variants_and_backends_fail_on_one_line(tmp_path, model, backend, 
     assert not (tmp_path / "o.png").exists()
 
 
+@needs_torch
 def test_flip_and_bf16_variants_fill_through_the_cli(tmp_path):
     _img().save(tmp_path / "a.png")
     _mask().save(tmp_path / "m.png")

@@ -7,7 +7,6 @@ from collections import Counter
 import cv2
 import numpy as np
 import pytest
-import torch
 from PIL import Image, ImageOps
 
 import inpaintkit
@@ -17,7 +16,11 @@ from inpaintkit.images.read import _orient
 from inpaintkit.inference import EmptyMaskWarning, InpaintError, fill_file, inpaint
 from inpaintkit.model_spec import load_filler
 from inpaintkit.tiling import plan_crops
-from inpaintkit.models.base import run_contract
+from inpaintkit.models.arrays import run_contract_np
+from inpaintkit.optional import torch_available
+
+pytestmark = pytest.mark.light  # the torch-free install runs these too (`make test-light`)
+needs_torch = pytest.mark.skipif(not torch_available(), reason="needs PyTorch (not in the torch-free install)")
 
 
 
@@ -30,21 +33,21 @@ class Const:
     def __init__(self, value: float = 0.5):
         self.value, self.sizes = value, []
 
-    def fill(self, image, mask):
+    def fill_numpy(self, image, mask):  # the numpy contract: what ONNX graphs and classical methods fill through
         self.sizes.append(tuple(image.shape[-2:]))
-        return run_contract(lambda x, m: torch.full_like(x, self.value), image, mask, self.multiple)
+        return run_contract_np(lambda x, m: np.full_like(x, self.value), image, mask, self.multiple)
 
 
 class MeanOfKnown:
     """A filler that predicts the mean colour of the known pixels it was given (shows any hole colour leaking in)."""
 
-    def fill(self, image, mask):
+    def fill_numpy(self, image, mask):
         def predict(x, m):
             known = 1 - m
-            mean = (x * known).sum((2, 3), keepdim=True) / known.sum((2, 3), keepdim=True)
-            return mean.expand_as(x)
+            mean = (x * known).sum((2, 3), keepdims=True) / known.sum((2, 3), keepdims=True)
+            return np.broadcast_to(mean, x.shape)
 
-        return run_contract(predict, image, mask)
+        return run_contract_np(predict, image, mask)
 
 
 def _photo(h=48, w=64, c=3, dtype=np.uint8, seed=0):
@@ -145,6 +148,7 @@ def test_empty_mask_returns_a_copy_with_a_warning():
     assert np.array_equal(out, img) and out is not img
 
 
+@needs_torch
 def test_public_api_and_a_real_network():
     net = inpaintkit.create_model("fillnet-s").eval()
     img, hole = _photo(40, 56), np.zeros((40, 56), bool)
@@ -338,6 +342,7 @@ def test_fill_file_reports_an_empty_mask(tmp_path):
     assert np.array_equal(read_picture(tmp_path / "o.png").pixels, _photo())
 
 
+@needs_torch
 def test_bf16_backend_is_close_to_fp32_and_keeps_known_pixels():
     img, hole = _photo(64, 64), _hole(64, 64)
     fp32 = inpaint(img, hole, "faces")

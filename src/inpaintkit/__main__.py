@@ -1,4 +1,4 @@
-from inpaintkit.cli import app
+from inpaintkit.cli import main
 
 if __name__ == "__main__":
-    app()
+    main()

@@ -23,14 +23,10 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from inpaintkit.errors import InpaintkitError
+from inpaintkit.errors import CheckpointError  # noqa: F401 - defined there, so torch-free code can catch it
 from inpaintkit.fileio import atomic_write_bytes, atomic_write_text
 
 FORMAT = "inpaintkit"
-
-
-class CheckpointError(InpaintkitError, ValueError):
-    """A weights file that is not ours, is damaged, or does not fit the model."""
 
 
 def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:

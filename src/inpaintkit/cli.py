@@ -380,9 +380,12 @@ def fill_cmd(
             check_threads(threads)
         except InpaintError as e:
             raise fail(f"--{e}")
-        import torch
+        from inpaintkit.optional import torch_available
 
-        torch.set_num_threads(threads)
+        if torch_available():  # PyTorch's threads (onnxruntime's are given to load_filler below)
+            import torch
+
+            torch.set_num_threads(threads)
     try:
         if image.is_dir():
             if not mask.is_dir():
@@ -553,5 +556,27 @@ def fill_video_cmd(
 
 
 
+def main() -> None:
+    """The ``inpaintkit`` command (console script and ``python -m inpaintkit``): :data:`app` with the process's
+    thread wait policy set first. OpenMP threads (PyTorch's) that wait *passively* sleep instead of spinning
+    between operators, so a core that another program keeps busy does not multiply a fill's latency (on a busy
+    2-core machine: 128² fills ~6x faster, benchmarks/busy_machine.py). It must be in the environment before torch
+    loads, so it is set here, at the entry point, never when the library is imported; a value already set wins.
+    onnxruntime's threads are told the same by their session options (:func:`inpaintkit.onnx_backend.session_options`).
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        app()
+    except ModuleNotFoundError as e:  # the torch-free install: train, export, demo, ... say what to install
+        if (e.name or "").split(".")[0] not in TORCH_EXTRA:
+            raise
+        typer.echo(f"error: this command needs {e.name.split('.')[0]}, which is not installed: "
+                   "pip install 'inpaintkit[torch]'", err=True)
+        sys.exit(2)
+
+
+TORCH_EXTRA = ("torch", "safetensors", "onnx", "skimage", "matplotlib")  # what pip install 'inpaintkit[torch]' adds
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
+    sys.exit(main())

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from inpaintkit.errors import InpaintkitError
@@ -25,6 +24,14 @@ from inpaintkit import augment
 from inpaintkit.fileio import atomic_path
 from inpaintkit.images import IMAGE_SUFFIXES, list_images, preprocess, read_image
 from inpaintkit.masks import MaskGenerator
+from inpaintkit.optional import torch_available
+
+if torch_available():  # InpaintDataset (training) is a torch Dataset; listing and loading images need no torch
+    import torch
+
+    _Dataset = torch.utils.data.Dataset
+else:  # the torch-free install: `eval` lists and loads images here
+    _Dataset = object
 
 SPLITS = {"train": 0, "val": 1, "test": 2}
 
@@ -145,7 +152,7 @@ def load_images(paths: Sequence, size: int, workers: int = 2, cache_dir=None, pr
     return out
 
 
-class InpaintDataset(torch.utils.data.Dataset):
+class InpaintDataset(_Dataset):
     """Images paired with generated masks, for training.
 
     ``images``: uint8 [N,H,W,3] (from :func:`load_images`); kept as a torch tensor so DataLoader workers

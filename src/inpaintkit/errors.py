@@ -32,6 +32,17 @@ class ModelTypeError(ModelSpecError, TypeError):
     """A model argument of a type that is no model spec (not text, a path, or an object with ``.fill``)."""
 
 
+class CheckpointError(InpaintkitError, ValueError):
+    """A weights file that is not ours, is damaged, or does not fit the model (``inpaintkit.checkpoint``)."""
+
+
+class TorchMissingError(ModelSpecError, ImportError):
+    """What was asked needs PyTorch, and this installation has none (the torch-free install); one line."""
+
+    def __init__(self, what: str):
+        super().__init__(f"{what} needs PyTorch, which is not installed: pip install 'inpaintkit[torch]'")
+
+
 class EmptyMaskWarning(UserWarning):
     """The mask has no hole pixel: the image is returned unchanged."""
 

@@ -40,15 +40,15 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from inpaintkit import metrics
 from inpaintkit.errors import InpaintkitError, ModelSpecError
-from inpaintkit.images import mask_to_tensor, read_mask, to_tensor, to_uint8
+from inpaintkit.images import mask_to_tensor, read_mask, to_array, to_tensor, to_uint8
 from inpaintkit.metrics.sharpness import hole_gradient
 from inpaintkit.model_spec import SPEC_FORMS, check_spec, kind_of, parse_spec
 from inpaintkit.models.registry import UnknownModelError, list_models
+from inpaintkit.optional import torch_available
 
 METRICS = ("mse", "psnr", "hole_psnr", "ssim", "l1", "sharpness", "swd", "color_error", "med_mse", "med_psnr",
            "med_ssim", "ms_per_image")
@@ -186,10 +186,19 @@ def prepare_pairs(data, split: str, masks_dir, size: int = 128, limit: int | Non
 # --- running one method ---------------------------------------------------------------------------
 
 
-def _tensors(images: np.ndarray, holes: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """uint8 [B,S,S,3] and bool [B,S,S] -> float [B,3,S,S] in [0,1] and [B,1,S,S] with 1 = hole."""
+def _tensors(images: np.ndarray, holes: np.ndarray):
+    """uint8 [B,S,S,3] and bool [B,S,S] -> float [B,3,S,S] in [0,1] and [B,1,S,S] with 1 = hole (torch tensors)."""
+    import torch
+
     x = torch.stack([to_tensor(im) for im in images])
     m = torch.stack([mask_to_tensor(h) for h in holes])
+    return x, m
+
+
+def _arrays(images: np.ndarray, holes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_tensors` as numpy arrays, for a model with ``fill_numpy`` (ONNX graphs, classical methods)."""
+    x = np.stack([to_array(im) for im in images])
+    m = np.stack([h.astype(np.float32)[None] for h in holes])
     return x, m
 
 
@@ -236,10 +245,12 @@ def run_chunk(model, images: np.ndarray, holes: np.ndarray, batch: int, keep: bo
     the uint8 outputs [B,S,S,3] (else None).
     """
     rows, seconds, outs = [], 0.0, []
+    numpy = hasattr(model, "fill_numpy")  # no torch needed: the same pixels as through .fill
+    fill = model.fill_numpy if numpy else model.fill
     for s in range(0, len(images), batch):
-        x, m = _tensors(images[s : s + batch], holes[s : s + batch])
+        x, m = (_arrays if numpy else _tensors)(images[s : s + batch], holes[s : s + batch])
         t0 = time.perf_counter()
-        y = model.fill(x, m)  # [b,3,S,S], composited
+        y = fill(x, m)  # [b,3,S,S], composited
         seconds += time.perf_counter() - t0
         for j in range(len(y)):
             out = to_uint8(y[j])
@@ -254,7 +265,10 @@ _WORKER_MODEL = None
 
 def _init_worker(method: str) -> None:
     global _WORKER_MODEL
-    torch.set_num_threads(1)
+    if torch_available():
+        import torch
+
+        torch.set_num_threads(1)
     _WORKER_MODEL = load_method(method)
 
 
@@ -334,7 +348,13 @@ def _run_band(model, pairs: Pairs, band: str, step: int, bar: tqdm | None) -> di
 @contextmanager
 def torch_threads(n: int | None):
     """Run with ``n`` torch threads (None: unchanged). The per-image tensor work around a classical method is
-    tiny, and on a busy 2-core machine two threads waiting for each other make it many times slower."""
+    tiny, and on a busy 2-core machine two threads waiting for each other make it many times slower. Without
+    torch (the torch-free install) there are no torch threads: nothing is changed."""
+    if not torch_available():
+        yield
+        return
+    import torch
+
     old = torch.get_num_threads()
     if n is not None:
         torch.set_num_threads(n)

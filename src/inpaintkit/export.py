@@ -30,17 +30,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from inpaintkit.errors import InpaintkitError
 from inpaintkit.fileio import atomic_path
-from inpaintkit.models.base import flip_averaged, run_contract
+# the onnxruntime side needs no torch: it lives in onnx_backend.py and is re-exported here
+from inpaintkit.onnx_backend import INPUTS, OUTPUT, ExportError, OnnxInpainter, onnx_filler  # noqa: F401
 
 OPSET = 17
-INPUTS = ("masked", "mask")
-OUTPUT = "pred"
-
-
-class ExportError(InpaintkitError, ValueError):
-    """A model that cannot be exported, or an ONNX file that cannot be used; one line."""
 
 
 def _network(model):
@@ -92,8 +86,11 @@ def check_opset(opset) -> int:
     return opset
 
 
-def export_onnx(model, path, opset: int = OPSET, sample_size: int = 128, verify: bool = True) -> dict:
+def export_onnx(model, path, opset: int = OPSET, sample_size: int = 128, verify: bool = True,
+                metadata: dict | None = None) -> dict:
     """Export ``model`` (name, model file or module) to ``path`` (atomic); returns ``{"path", "max_abs_diff"}``.
+
+    ``metadata``: more ``metadata_props`` entries (text), e.g. the weights' digest of a shipped graph.
 
     With ``verify`` the file is checked with ``onnx.checker`` and run with onnxruntime at a size other than
     the sample's (64x96): the largest difference from PyTorch must be below 1e-4.
@@ -118,7 +115,7 @@ def export_onnx(model, path, opset: int = OPSET, sample_size: int = 128, verify:
                               dynamic_axes={INPUTS[0]: dyn, INPUTS[1]: dyn, OUTPUT: dyn})
         proto = onnx.load_from_string(graph.getvalue())
         meta = {"inpaintkit.model": type(net).__name__, "inpaintkit.multiple": str(multiple),
-                "inpaintkit.config": json.dumps(getattr(net, "config", {}))}
+                "inpaintkit.config": json.dumps(getattr(net, "config", {})), **(metadata or {})}
         for k, v in meta.items():
             entry = proto.metadata_props.add()
             entry.key, entry.value = k, v
@@ -142,73 +139,6 @@ def parity(net: torch.nn.Module, onnx_path, size=(64, 96), seed: int = 1) -> flo
     return float(np.abs(out - ref).max())
 
 
-class OnnxInpainter:
-    """An exported generator run by onnxruntime behind the same contract: ``.fill(image, mask)``.
-
-    ``threads``: onnxruntime intra-op threads (None = ``torch.get_num_threads()``, so ``torch.set_num_threads``
-    / ``--threads`` set both backends; both default to the number of physical cores). ``flip_average = True``
-    averages each fill with that of the mirrored image, as for a PyTorch network (``model.onnx+flip``).
-    """
-
-    flip_average: bool = False
-
-    def __init__(self, path, threads: int | None = None):
-        import onnxruntime as ort
-
-        path = Path(path)
-        if not path.is_file():
-            raise ExportError(f"ONNX file not found: {path}")
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        opts.intra_op_num_threads = int(threads or torch.get_num_threads())
-        try:
-            # from the bytes: onnxruntime is not given a file name (one that is not UTF-8 makes it fail)
-            self.session = ort.InferenceSession(path.read_bytes(), opts, providers=["CPUExecutionProvider"])
-        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
-            raise ExportError(f"cannot load ONNX file {path}: {str(e).splitlines()[0][:160]}") from None
-        names = [i.name for i in self.session.get_inputs()]
-        if names != list(INPUTS):
-            raise ExportError(f"{path} is not an inpaintkit export (inputs {names}, expected {list(INPUTS)})")
-        _check_graph(self.session, path)
-        meta = self.session.get_modelmeta().custom_metadata_map
-        raw = meta.get("inpaintkit.multiple", "8")
-        self.multiple = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 0
-        if not 1 <= self.multiple <= 256:
-            raise ExportError(f"{path}: metadata inpaintkit.multiple must be a whole number from 1 to 256, got {raw[:40]!r}")
-        self.name = meta.get("inpaintkit.model", path.stem)
-        self.path = path
-
-    def predict(self, masked: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Raw forward: masked [B,3,H,W], mask [B,1,H,W] (padded) -> pred [B,3,H,W]."""
-        feed = {INPUTS[0]: masked.float().contiguous().numpy(), INPUTS[1]: mask.float().contiguous().numpy()}
-        out = self.session.run(None, feed)[0]
-        want = (masked.shape[0], 3, *masked.shape[2:])
-        if not isinstance(out, np.ndarray) or out.shape != want or not np.issubdtype(out.dtype, np.floating):
-            got = f"{getattr(out, 'dtype', type(out).__name__)} {list(getattr(out, 'shape', []))}"
-            raise ExportError(f"{self.path}: the graph returned {got} for an input of {list(masked.shape)}; "
-                              f"an inpainting graph returns float [B,3,H,W] = {list(want)}")
-        return torch.from_numpy(out)
-
-    def fill(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        predict = flip_averaged(self.predict) if self.flip_average else self.predict
-        return run_contract(predict, image, mask, self.multiple)
-
-    def __repr__(self) -> str:
-        return f"OnnxInpainter({str(self.path)!r})"
-
-
-def _check_graph(session, path) -> None:
-    """The graph's declared inputs and first output have the contract's ranks and channels (a dimension may be
-    symbolic): masked [B,3,H,W], mask [B,1,H,W] -> pred [B,3,H,W]; else ExportError."""
-    ins, outs = session.get_inputs(), session.get_outputs()
-    for arg, channels in ((ins[0], 3), (ins[1], 1), *(((outs[0], 3),) if outs else ())):
-        shape = list(arg.shape or [])
-        if len(shape) != 4 or (isinstance(shape[1], int) and shape[1] != channels):
-            raise ExportError(f"{path}: {arg.name!r} is {shape}, expected [B,{channels},H,W] (not an inpainting graph)")
-    if not outs:
-        raise ExportError(f"{path}: the graph has no output")
-
-
 def cache_dir() -> Path:
     """Where on-the-fly exports are kept: ``$XDG_CACHE_HOME/inpaintkit/onnx`` or ``~/.cache/inpaintkit/onnx``."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -223,10 +153,3 @@ def cached_onnx(model=None) -> Path:
     if not path.is_file():
         export_onnx(net, path)
     return path
-
-
-def onnx_filler(model=None, threads: int | None = None) -> OnnxInpainter:
-    """An onnxruntime filler: an ``.onnx`` path is loaded as is; anything else goes through :func:`cached_onnx`."""
-    if model is not None and not isinstance(model, torch.nn.Module) and str(model).lower().endswith(".onnx"):
-        return OnnxInpainter(model, threads)
-    return OnnxInpainter(cached_onnx(model), threads)

@@ -41,10 +41,9 @@ covers every pixel, a mask of another size, or an image over ``max_pixels`` (def
 from __future__ import annotations
 
 import warnings
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
-import torch
 from PIL import Image
 
 from inpaintkit.errors import EmptyMaskWarning, ImageReadError, InpaintError, LossyOutputWarning  # noqa: F401
@@ -52,11 +51,14 @@ from inpaintkit.fileio import shown
 from inpaintkit.images import from_pil, lossy_note, mask_to_bool, output_format, read_picture, to_pil, write_picture
 from inpaintkit.images.tiff import EXACT_ONLY
 from inpaintkit.model_spec import load_filler
-from inpaintkit.models.base import Inpainter
+from inpaintkit.optional import loaded_torch
 from inpaintkit.pixels import PixelError, from_unit, to_unit, value_range
 from inpaintkit.tiling import WORKING_SIZE, fill_window, plan_crops
 from inpaintkit.validate import check_image as _check_image, check_output_size, check_pair as _check_pair
 from inpaintkit.validate import check_working_size
+
+if TYPE_CHECKING:  # models.base imports torch: filling with an ONNX graph or a classical method never does
+    from inpaintkit.models.base import Inpainter
 
 __all__ = ["EmptyMaskWarning", "InpaintError", "LossyOutputWarning", "fill_array", "fill_file", "inpaint"]
 
@@ -143,7 +145,8 @@ def inpaint(image, mask, model=None, backend: Optional[str] = None, *, working_s
         arr, mode = from_pil(image)
         out = fill_array(filler, arr, mask_to_bool(mask), working_size, max_pixels)
         return to_pil(out, mode, image)
-    if isinstance(image, torch.Tensor):
+    torch = loaded_torch()  # a tensor passed in means torch is imported already
+    if torch is not None and isinstance(image, torch.Tensor):
         raise InpaintError("image is a torch tensor: use model.fill(image, mask) for [B,3,H,W] tensors")
     if not isinstance(image, np.ndarray):
         raise InpaintError(f"image must be a numpy array or a PIL image, got {type(image).__name__}")

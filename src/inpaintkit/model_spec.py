@@ -14,8 +14,10 @@ A spec is text (or an object with ``.fill``) plus a backend:
 =============================  ===========================================================================
 
 Backends: ``torch`` (PyTorch eager fp32), ``bf16`` (PyTorch eager under bfloat16 autocast) and ``onnx``
-(onnxruntime; a name or model file is exported once to the cache, see :func:`inpaintkit.export.onnx_filler`).
-``None`` picks ``onnx`` for an ``.onnx`` file and ``torch`` otherwise. An unknown name lists the valid ones.
+(onnxruntime; a name or model file is exported once to the cache, see :func:`inpaintkit.onnx_backend.onnx_filler`).
+``None`` picks ``onnx`` for an ``.onnx`` file and ``torch`` otherwise; where PyTorch is not installed (the
+torch-free install, :mod:`inpaintkit.optional`) a bundled name picks ``onnx`` and runs its shipped graph
+(``weights/NAME.onnx``), and a classical method runs as it is. An unknown name lists the valid ones.
 
 >>> spec = parse_spec("best=runs/a/model-best.safetensors+flip")
 >>> spec.source, spec.backend, spec.variants, spec.label
@@ -93,7 +95,7 @@ def _backend(source: str, asked: Optional[str], suffixes: list[str], text: str) 
     if asked is not None and asked not in BACKENDS:
         raise ModelSpecError(f"unknown backend {asked!r}; use {', '.join(map(repr, BACKENDS))}")
     onnx_file = source.lower().endswith(".onnx")
-    backend = asked or ("onnx" if onnx_file else "torch")
+    backend = asked or ("onnx" if onnx_file or _shipped_default(source, suffixes) else "torch")
     if onnx_file and backend != "onnx":
         raise ModelSpecError(f"'{source}' is an ONNX file: it runs with backend 'onnx' (the default for .onnx files), "
                              f"not {backend!r}")
@@ -107,6 +109,20 @@ def _backend(source: str, asked: Optional[str], suffixes: list[str], text: str) 
     return backend
 
 
+def _shipped_default(source: str, suffixes: list[str]) -> bool:
+    """True when a bundled name runs on its shipped ONNX graph by default: only where PyTorch is not installed
+    (with it, names run in PyTorch as always), and not with a suffix that needs PyTorch (``+bf16``, ``+texture``)."""
+    if "+bf16" in suffixes or "+texture" in suffixes:
+        return False
+    from inpaintkit.optional import torch_available
+
+    if torch_available():
+        return False
+    from inpaintkit.models.pretrained import BUNDLED_DOCS
+
+    return source in BUNDLED_DOCS
+
+
 def parse_spec(model=None, backend: Optional[str] = None) -> ModelSpec:
     """Parse a model argument (see the module doc) without loading anything; ModelSpecError for a bad one.
 
@@ -115,7 +131,7 @@ def parse_spec(model=None, backend: Optional[str] = None) -> ModelSpec:
     if isinstance(model, ModelSpec):
         return model if backend is None else replace(model, backend=_check_backend(backend))
     if model is not None and not isinstance(model, (str, os.PathLike)):
-        if not callable(getattr(model, "fill", None)):
+        if not callable(getattr(model, "fill", None)) and not callable(getattr(model, "fill_numpy", None)):
             raise ModelTypeError(f"model must be a name, a model file or an object with .fill(), got {type(model).__name__}")
         return ModelSpec(model, _check_backend(backend or "torch"), (), str(getattr(model, "name", type(model).__name__)))
     text = "default" if model is None else os.fspath(model)
@@ -173,16 +189,17 @@ def load_filler(model=None, backend: Optional[str] = None, threads: Optional[int
 
 
 def _from_object(spec: ModelSpec, threads: Optional[int]):
-    import torch
+    from inpaintkit.optional import loaded_torch
 
     obj = spec.source
     if spec.backend == "onnx":
-        if isinstance(obj, torch.nn.Module):
+        if type(obj).__name__ == "OnnxInpainter":
+            return obj
+        torch = loaded_torch()  # an nn.Module passed in means torch is imported already
+        if torch is not None and isinstance(obj, torch.nn.Module):
             from inpaintkit.export import onnx_filler
 
             return onnx_filler(obj, threads)
-        if type(obj).__name__ == "OnnxInpainter":
-            return obj
         raise ModelSpecError(f"backend 'onnx' needs a network (an nn.Module) or an .onnx file; got {type(obj).__name__}")
     if spec.backend == "bf16":
         if not hasattr(obj, "bf16"):
@@ -207,9 +224,10 @@ def _file_stamp(spec: ModelSpec):
 @functools.lru_cache(maxsize=4)
 def _load_cached(spec: ModelSpec, stamp, threads: Optional[int]):
     if spec.backend == "onnx":
-        from inpaintkit.export import onnx_filler
+        from inpaintkit.onnx_backend import onnx_filler
 
-        filler = onnx_filler(spec.source, threads)  # an .onnx file as is; a name or model file exported (cached)
+        # an .onnx file as is; a name or model file exported (cached), or without torch a bundled name's shipped graph
+        filler = onnx_filler(spec.source, threads)
     else:
         filler = load_torch(spec.source)
     return apply_variants(filler, spec)
@@ -234,6 +252,9 @@ def apply_variants(filler, spec: ModelSpec):
     if "+bf16" in wants:
         filler.bf16 = True
     if "+texture" in wants:
+        from inpaintkit.optional import require_torch
+
+        require_torch(f"{spec.label!r}: '+texture'")
         from inpaintkit.models.texture import TextureFill
 
         filler = TextureFill(filler)

@@ -12,13 +12,13 @@ input and output arrays is bounded by the working size (crops) plus a labels ima
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import cv2
 import numpy as np
-import torch
 
-from inpaintkit.models.base import Inpainter
+if TYPE_CHECKING:  # models.base imports torch; a filler with fill_numpy never needs it
+    from inpaintkit.models.base import Inpainter
 
 WORKING_SIZE = 512  # longest side of what the network is given (it was trained at 128², runs at any multiple of 8)
 MIN_CROP = 128  # smallest crop side around a hole (context)
@@ -121,12 +121,23 @@ def fill_window(filler: Inpainter, colour: np.ndarray, hole: np.ndarray, working
         small_hole = cv2.resize(hole.astype(np.float32), (nw, nh), interpolation=cv2.INTER_AREA) > 0
     else:
         small, small_hole = colour, hole
-    x = torch.from_numpy(np.ascontiguousarray(small)).permute(2, 0, 1)[None]  # [1,3,h',w']
-    m = torch.from_numpy(np.ascontiguousarray(small_hole)).float()[None, None]  # [1,1,h',w']
-    with torch.inference_mode():
-        pred = filler.fill(x, m)[0].permute(1, 2, 0).float().numpy()  # [h',w',3]
+    pred = fill_one(filler, small, small_hole)
     if s < 1.0:
         pred = cv2.resize(pred, (w, h), interpolation=cv2.INTER_LINEAR)
     return np.clip(pred, 0.0, 1.0)
 
 
+def fill_one(filler: Inpainter, colour: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """One network call: float32 [h,w,3] and bool [h,w] -> float32 [h,w,3]. A filler with ``fill_numpy`` (ONNX
+    graphs, classical methods: :mod:`inpaintkit.models.arrays`) is given numpy arrays and torch is never
+    imported; any other (a PyTorch network, an object with ``.fill``) torch tensors, as always."""
+    if hasattr(filler, "fill_numpy"):
+        x = np.ascontiguousarray(np.transpose(colour, (2, 0, 1))[None], np.float32)  # [1,3,h,w]
+        m = hole.astype(np.float32)[None, None]  # [1,1,h,w]
+        return np.transpose(filler.fill_numpy(x, m)[0], (1, 2, 0)).astype(np.float32, copy=False)
+    import torch
+
+    x = torch.from_numpy(np.ascontiguousarray(colour)).permute(2, 0, 1)[None]  # [1,3,h',w']
+    m = torch.from_numpy(np.ascontiguousarray(hole)).float()[None, None]  # [1,1,h',w']
+    with torch.inference_mode():
+        return filler.fill(x, m)[0].permute(1, 2, 0).float().numpy()  # [h',w',3]

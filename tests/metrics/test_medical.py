@@ -44,3 +44,15 @@ def test_signed_data_and_checks():
     with pytest.raises(ValueError, match="one shape"):
         hole_metrics_medical(np.zeros((4, 4)), np.zeros((4, 5)), np.zeros((4, 4), bool))
     assert math.isnan(hole_metrics_medical(ct, ct, np.zeros((16, 16), bool))["psnr"])
+
+
+def test_ssim_map_matches_scikit_image():
+    skm = pytest.importorskip("skimage.metrics")
+    from inpaintkit.metrics.medical import _ssim_map
+
+    rng = np.random.default_rng(0)
+    a = rng.random((40, 50))
+    b = np.clip(a + rng.normal(0, 0.1, a.shape), 0, 1)
+    _, ref = skm.structural_similarity(a, b, data_range=1.0, gaussian_weights=True, sigma=1.5,
+                                       use_sample_covariance=False, full=True)
+    assert np.abs(_ssim_map(a, b) - ref).max() < 1e-6

@@ -14,7 +14,7 @@ Everything is importable from ``inpaintkit.images``:
 """
 from inpaintkit.errors import ImageReadError
 from inpaintkit.images.mask import HOLE_LEVEL, is_hole, mask_plane, mask_to_bool, read_mask
-from inpaintkit.images.protocol import center_square_crop, mask_to_tensor, preprocess, to_tensor, to_uint8
+from inpaintkit.images.protocol import center_square_crop, mask_to_tensor, preprocess, to_array, to_tensor, to_uint8
 from inpaintkit.images.read import (FORMATS, FORMATS_TEXT, IMAGE_SUFFIXES, Picture, UnsupportedFormatError, convert,
                                     from_pil, list_images, open_checked, open_image, read_image, read_picture, to_pil)
 from inpaintkit.images.write import encode_picture, lossy_note, output_format, save_image, write_picture
@@ -22,5 +22,5 @@ from inpaintkit.images.write import encode_picture, lossy_note, output_format, s
 __all__ = ["FORMATS", "FORMATS_TEXT", "HOLE_LEVEL", "IMAGE_SUFFIXES", "ImageReadError", "Picture",
            "UnsupportedFormatError", "center_square_crop", "convert", "encode_picture", "from_pil", "is_hole",
            "list_images", "lossy_note", "mask_plane", "mask_to_bool", "mask_to_tensor", "open_checked", "open_image",
-           "output_format", "preprocess", "read_image", "read_mask", "read_picture", "save_image", "to_pil",
+           "output_format", "preprocess", "read_image", "read_mask", "read_picture", "save_image", "to_array", "to_pil",
            "to_tensor", "to_uint8", "write_picture"]

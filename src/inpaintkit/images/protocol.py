@@ -14,9 +14,13 @@ Arrays are numpy ``uint8 [H,W,3]`` RGB and ``bool [H,W]`` masks (True = hole); t
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # the tensor conversions import torch when called; the rest is torch-free
+    import torch
 
 
 def _check_rgb(img: np.ndarray, name: str = "img") -> None:
@@ -53,19 +57,36 @@ def preprocess(img: np.ndarray, size: int) -> np.ndarray:
 
 def to_tensor(img: np.ndarray) -> torch.Tensor:
     """uint8 [H,W,3] -> float32 [3,H,W] in [0,1] (value / 255)."""
+    import torch
+
     _check_rgb(img)
     return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float().div_(255.0)
 
 
+def to_array(img: np.ndarray) -> np.ndarray:
+    """uint8 [H,W,3] -> float32 [3,H,W] in [0,1] (value / 255): :func:`to_tensor` as a numpy array (no torch)."""
+    _check_rgb(img)
+    return np.ascontiguousarray(np.transpose(img, (2, 0, 1))).astype(np.float32) / np.float32(255.0)
+
+
 def mask_to_tensor(mask: np.ndarray) -> torch.Tensor:
     """bool [H,W] (True = hole) -> float32 [1,H,W] with 1 = hole."""
+    import torch
+
     if not isinstance(mask, np.ndarray) or mask.ndim != 2:
         raise ValueError(f"mask must be a [H,W] array, got {getattr(mask, 'shape', type(mask).__name__)}")
     return torch.from_numpy(np.ascontiguousarray(mask, dtype=bool)).float()[None]
 
 
-def to_uint8(t: torch.Tensor) -> np.ndarray:
-    """float [3,H,W] in [0,1] -> uint8 [H,W,3]: ``round(clamp(t, 0, 1) * 255)``."""
+def to_uint8(t) -> np.ndarray:
+    """float [3,H,W] in [0,1] (a torch tensor or a numpy array) -> uint8 [H,W,3]: ``round(clamp(t, 0, 1) * 255)``."""
+    if isinstance(t, np.ndarray) or "torch" not in type(t).__module__:
+        if not isinstance(t, np.ndarray) or t.ndim != 3 or t.shape[0] != 3:
+            raise ValueError(f"expected a [3,H,W] tensor, got {getattr(t, 'shape', type(t).__name__)}")
+        x = np.round(np.clip(t.astype(np.float32, copy=False), 0, 1) * np.float32(255)).astype(np.uint8)
+        return np.ascontiguousarray(np.transpose(x, (1, 2, 0)))
+    import torch
+
     if not isinstance(t, torch.Tensor) or t.ndim != 3 or t.shape[0] != 3:
         raise ValueError(f"expected a [3,H,W] tensor, got {getattr(t, 'shape', type(t).__name__)}")
     x = t.detach().to("cpu", torch.float32).clamp(0, 1).mul(255).round().to(torch.uint8)

@@ -41,13 +41,24 @@ def percentile_normalise(x: np.ndarray, reference: np.ndarray, p: tuple[float, f
     return np.clip((x.astype(np.float64) - lo) / span, 0.0, 1.0)
 
 
+def _ssim_map(a: np.ndarray, b: np.ndarray, sigma: float = 1.5, data_range: float = 1.0) -> np.ndarray:
+    """The SSIM map of two float [H,W] images: Gaussian window (sigma 1.5, 11 taps), population covariances,
+    reflected borders (as ``skimage.metrics.structural_similarity(..., gaussian_weights=True, full=True)``)."""
+    import cv2
+
+    blur = lambda x: cv2.GaussianBlur(x, (11, 11), sigma, borderType=cv2.BORDER_REFLECT)  # noqa: E731
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    mu_a, mu_b = blur(a), blur(b)
+    var_a, var_b, cov = blur(a * a) - mu_a**2, blur(b * b) - mu_b**2, blur(a * b) - mu_a * mu_b
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    return ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+
+
 def hole_metrics_medical(pred: np.ndarray, truth: np.ndarray, hole: np.ndarray, nonnegative: bool = True) -> dict:
     """MSE, PSNR (dB) and SSIM inside ``hole`` (bool ``[H,W]``) of grey ``[H,W]`` images of any numeric type.
 
     ``nonnegative=False`` keeps a negative lower percentile (signed data such as CT in Hounsfield units).
     """
-    from skimage.metrics import structural_similarity
-
     pred, truth, hole = np.asarray(pred), np.asarray(truth), np.asarray(hole, bool)
     if pred.shape != truth.shape or truth.shape != hole.shape or truth.ndim != 2:
         raise ValueError(f"pred, truth and hole must be grey [H,W] of one shape, got {pred.shape}, "
@@ -58,7 +69,6 @@ def hole_metrics_medical(pred: np.ndarray, truth: np.ndarray, hole: np.ndarray, 
     n_pred = percentile_normalise(np.where(hole, pred, 0), voided, nonnegative=nonnegative)
     n_truth = percentile_normalise(np.where(hole, truth, 0), voided, nonnegative=nonnegative)
     mse = float(np.mean((n_pred[hole] - n_truth[hole]) ** 2))
-    _, smap = structural_similarity(n_truth, n_pred, data_range=1.0, gaussian_weights=True, sigma=1.5,
-                                    use_sample_covariance=False, full=True)
+    smap = _ssim_map(n_truth, n_pred)
     return {"mse": mse, "psnr": 10 * math.log10(1.0 / mse) if mse > 0 else math.inf,
             "ssim": float(smap[hole].mean())}

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Callable, Protocol, runtime_checkable
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from inpaintkit.models.arrays import ClassicalInpainter  # noqa: F401 - torch-free (models/arrays.py); re-exported
 
 Predict = Callable[[Tensor, Tensor], Tensor]
 
@@ -120,28 +121,3 @@ class InpaintingNetwork(nn.Module):
             return run(x.to(p.dtype), m.to(p.dtype))
 
         return run_contract(predict, image, mask, self.multiple)
-
-
-class ClassicalInpainter:
-    """A classical method behind the same contract: ``fn(masked uint8 HxWx3, hole uint8 HxW {0,255}) -> uint8 HxWx3``."""
-
-    multiple = 1
-
-    def __init__(self, name: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray]):
-        self.name = name
-        self.fn = fn
-
-    def _predict(self, masked: Tensor, mask: Tensor) -> Tensor:
-        out = []
-        for x, m in zip(masked, mask):
-            img = (x.permute(1, 2, 0).cpu().numpy() * 255.0).round().astype(np.uint8)
-            hole = ((m[0].cpu().numpy() > 0.5) * 255).astype(np.uint8)
-            res = self.fn(np.ascontiguousarray(img), hole)
-            out.append(torch.from_numpy(np.ascontiguousarray(res)).permute(2, 0, 1).float() / 255.0)
-        return torch.stack(out).to(masked.device)
-
-    def fill(self, image: Tensor, mask: Tensor) -> Tensor:
-        return run_contract(self._predict, image, mask, self.multiple)
-
-    def __repr__(self) -> str:
-        return f"ClassicalInpainter({self.name!r})"

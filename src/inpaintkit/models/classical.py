@@ -1,6 +1,6 @@
 """Classical (non-learned) inpainting methods behind the same contract as the networks.
 
-Each factory returns a :class:`~inpaintkit.models.base.ClassicalInpainter` whose function maps
+Each factory returns a :class:`~inpaintkit.models.arrays.ClassicalInpainter` whose function maps
 ``masked uint8 HxWx3 RGB, hole uint8 HxW {0, 255} -> uint8 HxWx3``; ``.fill(image, mask)`` runs it
 through :func:`~inpaintkit.models.base.run_contract`, so known pixels are kept exactly.
 
@@ -41,7 +41,7 @@ from functools import partial
 import cv2
 import numpy as np
 
-from inpaintkit.models.base import ClassicalInpainter
+from inpaintkit.models.arrays import ClassicalInpainter  # torch-free: telea / ns / patchmatch need no PyTorch
 from inpaintkit.models.registry import register_model
 
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
-from inpaintkit.checkpoint import CheckpointError, load_model
+from inpaintkit.errors import CheckpointError
 from inpaintkit.model_spec import split_suffixes  # noqa: F401 - re-exported: the parser lives in model_spec
 from inpaintkit.models.registry import UnknownModelError, create_model, list_models, register_model
+from inpaintkit.optional import loaded_torch, require_torch
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 BUNDLED = ("faces", "general", "faces-gan", "seed-unet-faces")
@@ -32,6 +31,9 @@ def load_bundled(name: str):
     path = weights_path(name)
     if not path.is_file():
         raise CheckpointError(f"bundled model {name!r} is missing from this installation ({path})")
+    require_torch(f"the PyTorch backend of bundled model {name!r} (without it, bundled models run their shipped ONNX graphs)")
+    from inpaintkit.checkpoint import load_model
+
     return load_model(path)
 
 
@@ -76,7 +78,7 @@ def load(name_or_path: str | Path | None = None):
 
     spec = parse_spec(name_or_path)
     if spec.backend == "onnx":
-        from inpaintkit.export import onnx_filler
+        from inpaintkit.onnx_backend import onnx_filler
 
         return apply_variants(onnx_filler(spec.source), spec)
     return apply_variants(load_plain(spec.source), spec)
@@ -89,10 +91,14 @@ def load_plain(name_or_path: str | Path | None = None):
     if key in list_models():
         model = create_model(key)
     elif Path(key).suffix == ".safetensors" or Path(key).exists():
+        require_torch(f"model file '{key}' (a torch-free install runs .onnx files: export it where PyTorch is installed)")
+        from inpaintkit.checkpoint import load_model
+
         model = load_model(Path(key))
     else:
         raise UnknownModelError(key)
-    if isinstance(model, torch.nn.Module):
+    torch = loaded_torch()  # a network was built, so torch is imported; a classical method needs none
+    if torch is not None and isinstance(model, torch.nn.Module):
         # channels-last weights: oneDNN's convolutions skip a layout conversion per layer (about 1.1x at 128²,
         # 1.35x at 256² on one CPU here); the inputs stay in the ordinary layout
         model = model.eval().to(memory_format=torch.channels_last)

@@ -37,8 +37,13 @@ def register_model(fn: Callable | None = None, *, name: str | None = None, kind:
 
 
 def _ensure_loaded() -> None:
-    # Importing the modules runs their @register_model decorators.
-    from inpaintkit.models import classical, generators, pretrained, routed, seed_unet  # noqa: F401
+    # Importing the modules runs their @register_model decorators. The networks' modules need torch: without it
+    # (the torch-free install) only the bundled models (their shipped ONNX graphs) and classical methods exist.
+    from inpaintkit.models import classical, pretrained  # noqa: F401
+    from inpaintkit.optional import torch_available
+
+    if torch_available():
+        from inpaintkit.models import generators, routed, seed_unet  # noqa: F401
 
 
 def list_models(kind: str | None = None) -> list[str]:
