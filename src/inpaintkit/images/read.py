@@ -41,6 +41,9 @@ class UnsupportedFormatError(UnidentifiedImageError):
 _NAMED = ("EPS", "PPM", "GIF", "ICO", "DDS", "SGI", "QOI", "JPEG2000", "ICNS", "PSD", "XBM", "XPM", "FITS")
 
 
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1")  # ISO-BMFF brands of HEIF files
+
+
 def register_heif() -> bool:
     """Register pillow-heif's HEIF (HEIC) opener once, if that package is installed; True when it is."""
     if "HEIF" in Image.OPEN:
@@ -73,7 +76,6 @@ def open_image(fp) -> Image.Image:
     it looks like (EPS, PPM, ICO, ...) when a signature says so.
     """
     Image.init()  # registers every plugin (importing one runs nothing on data); only FORMATS are asked below
-    register_heif()
     try:
         return Image.open(fp, formats=[f for f in FORMATS if f in Image.OPEN])
     except UnidentifiedImageError:
@@ -84,6 +86,8 @@ def open_image(fp) -> Image.Image:
             fp.seek(0)
             prefix = fp.read(64)
             fp.seek(0)
+        if prefix[4:8] == b"ftyp" and prefix[8:12] in _HEIF_BRANDS and "HEIF" not in Image.OPEN and register_heif():
+            return open_image(fp)  # an iPhone photo: its plugin is loaded only when one comes
         raise UnsupportedFormatError(_sniff(prefix)) from None
 
 

@@ -25,16 +25,18 @@ QUALITY = 95  # JPEG (with 4:4:4 chroma), WebP, AVIF and HEIC
 # the Pillow format of each suffix of IMAGE_SUFFIXES: known here, so writing a photo does not make Pillow import its
 # ~40 plugins to look a suffix up (Image.registered_extensions: ~0.1 s of a cold `inpaintkit fill`)
 _SUFFIX_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF",
-                   ".tiff": "TIFF"}
+                   ".tiff": "TIFF", ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF"}
 PNG_LEVEL = 3  # zlib level of the PNGs written: half the time of Pillow's default 6 for files < 1 % larger
 
 
 def output_format(path) -> str:
     """The Pillow format name for an output path's suffix, or InpaintError."""
-    from inpaintkit.images.read import register_heif
-
-    register_heif()
     suffix = Path(path).suffix.lower()
+    if suffix in (".heic", ".heif"):
+        from inpaintkit.images.read import register_heif
+
+        if not register_heif():
+            raise InpaintError(f"cannot write '{shown(path)}': HEIC needs pillow-heif (pip install 'inpaintkit[heic]')")
     fmt = _SUFFIX_FORMATS.get(suffix)
     if suffix not in IMAGE_SUFFIXES or fmt is None:
         raise InpaintError(f"cannot write '{shown(path)}': use one of {', '.join(IMAGE_SUFFIXES)}")
