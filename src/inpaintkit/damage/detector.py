@@ -31,11 +31,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from inpaintkit.errors import InpaintkitError
+
 FORMAT = "inpaintkit-damage-detector"
 BUNDLED = Path(__file__).resolve().parents[1] / "weights" / "damage.safetensors"
 
 
-class DetectorError(ValueError):
+class DetectorError(InpaintkitError, ValueError):
     """A detector file that cannot be loaded; the message is one line."""
 
 
