@@ -156,7 +156,11 @@ def test_cli_restore_then_fill_with_the_written_mask(tmp_path):
     r = CliRunner().invoke(app, ["fill", str(tmp_path / "p.png"), "--mask", str(tmp_path / "m.png"), "-o",
                                  str(tmp_path / "f.png"), "--model", "telea", "-q"])
     assert r.exit_code == 0, r.output
-    assert np.array_equal(np.asarray(Image.open(tmp_path / "f.png")), np.asarray(Image.open(tmp_path / "r.png")))
+    m = read_mask(tmp_path / "m.png")
+    photo = np.asarray(Image.open(tmp_path / "p.png"))
+    for name in ("r.png", "f.png"):  # both change exactly the masked pixels: fill reads the mask restore wrote
+        out = np.asarray(Image.open(tmp_path / name))
+        assert np.array_equal(out[~m], photo[~m]) and (out[m] != photo[m]).any(axis=-1).mean() > 0.5
 
 
 def test_cli_errors(tmp_path):
@@ -172,3 +176,65 @@ def test_cli_errors(tmp_path):
     assert r.exit_code == 2 and "cannot write" in r.output
     r = run(tmp_path / "p.png", "-o", tmp_path / "p.png")
     assert r.exit_code == 2 and "refusing to overwrite the input" in r.output
+
+
+def test_a_loaded_detector_carries_its_calibrated_threshold(tmp_path):
+    from inpaintkit.damage.detector import DamageNet, DetectorConfig, save_detector
+    from inpaintkit.restore import resolve_detector
+
+    path = tmp_path / "d.safetensors"
+    save_detector(DamageNet(DetectorConfig(widths=(4, 4, 4, 4, 4))), path, {"threshold": 0.3})
+    net, t = resolve_detector(path)
+    assert t == 0.3 and resolve_detector(net)[1] == 0.3  # passing the network on keeps the threshold
+
+
+def test_cli_folder_form_writes_masks_that_fill_matches(tmp_path):
+    _bundled_or_skip()
+    src = tmp_path / "scans"
+    src.mkdir()
+    Image.fromarray(scan(120, 160)).save(src / "a.png")
+    Image.fromarray(scan(100, 140, grey=True)).save(src / "b.png")
+    r = CliRunner().invoke(app, ["restore", str(src), "-o", str(tmp_path / "out"), "--mask-out", str(tmp_path / "masks"),
+                                 "--model", "telea", "-s", "0.9", "-q"])
+    assert r.exit_code == 0, r.output
+    assert "restored 2 of 2" in r.output
+    assert sorted(p.name for p in (tmp_path / "masks").iterdir()) == ["a_mask.png", "b_mask.png"]
+    r = CliRunner().invoke(app, ["fill", str(src), "--mask", str(tmp_path / "masks"), "-o", str(tmp_path / "fill"),
+                                 "--model", "telea", "-q"])
+    assert r.exit_code == 0, r.output  # fill finds photo_mask.png by stem
+    r = CliRunner().invoke(app, ["restore", str(src), "-o", str(src / "a.png")])
+    assert r.exit_code == 2 and "must be a folder too" in r.output
+
+
+def test_bundled_detector_finds_a_bold_scratch_and_leaves_a_smooth_photo_alone():
+    _bundled_or_skip()
+    import cv2
+
+    y, x = np.mgrid[0:128, 0:160]
+    base = (90 + 60 * np.sin(x / 23.0) * np.cos(y / 31.0)).astype(np.uint8)
+    img = np.stack([base, (base * 0.9).astype(np.uint8), (base * 0.75).astype(np.uint8)], 2)
+    line = np.zeros((128, 160), np.uint8)
+    cv2.line(line, (5, 30), (150, 100), 1, 3, cv2.LINE_AA)
+    damaged = img.copy()
+    damaged[line > 0] = 245
+    assert damage_mask(img, grow=0).mean() < 0.01
+    found = damage_mask(damaged, grow=0)
+    assert found[line > 0].mean() > 0.5 and found[line == 0].mean() < 0.02
+
+
+def test_fill_damage_specks_and_big_regions():
+    from inpaintkit.restore import fill_damage
+
+    rng = np.random.default_rng(0)
+    img = np.full((300, 260, 3), 90, np.uint8)
+    img[:, 130:] = 160
+    mask = np.zeros((300, 260), bool)
+    for y, x in rng.integers(5, 250, (60, 2)):
+        mask[y : y + 2, x : x + 2] = True  # specks: filled by the small-damage model
+    mask[200:240, 20:110] = True  # a region over the small-area limit: filled by the model
+    damaged = img.copy()
+    damaged[mask] = 255
+    out = fill_damage(damaged, mask, "telea", working_size=96, small_area=50, small_model="ns")
+    assert np.array_equal(out[~mask], damaged[~mask])
+    assert np.abs(out[mask].astype(int) - img[mask].astype(int)).max() <= 75  # white gone: the fill is near the background
+    assert np.abs(out[mask].astype(int) - img[mask].astype(int)).mean() < 5
