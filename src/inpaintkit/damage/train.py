@@ -46,6 +46,7 @@ class DetectorTrainConfig:
     warmup: int = 50
     seed: int = 0
     clean_p: float = 0.12  # crops with no damage (negatives)
+    scan_p: float = 0.8  # crops through the scan step (blur / noise / JPEG); the rest as clean as the photo
     face_p: float = 0.5  # share of CelebA faces among the training crops
     val_crops: int = 96
     val_every: int = 200
@@ -99,7 +100,7 @@ def make_batch(cfg: DetectorTrainConfig, lists: dict, step: int) -> tuple[torch.
         rng = np.random.default_rng([cfg.seed, step, i])
         pool = lists["train_faces"] if rng.random() < cfg.face_p else lists["train_scenes"]
         crop = random_crop(read_rgb(pool[int(rng.integers(len(pool)))]), cfg.crop, rng)
-        damaged, mask, _ = synthesize(crop, rng, scale=rng.uniform(0.6, 1.6), clean_p=cfg.clean_p)
+        damaged, mask, _ = synthesize(crop, rng, scale=rng.uniform(0.6, 1.6), clean_p=cfg.clean_p, scan_p=cfg.scan_p)
         xs.append(damaged)
         ms.append(mask)
     x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float().div_(255.0)
