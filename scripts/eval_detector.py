@@ -32,8 +32,9 @@ CONDITIONS = (*DAMAGE_TYPES, "mixed")
 
 def test_photos(data: Path, faces: int) -> dict[str, list[Path]]:
     celeba = data / "celeba"
-    test = [l.split()[0] for l in (celeba / "list_eval_partition.txt").read_text().splitlines() if l.strip().endswith(" 2")]
-    return {"faces": [celeba / "img_align_celeba" / n for n in test[:faces]],
+    from inpaintkit.data import list_dataset
+
+    return {"faces": [Path(p) for p in list_dataset(celeba, "test")[:faces]],
             "scenes": sorted((data / "scenes" / "bsds500" / "val").glob("*.jpg"))}
 
 

@@ -89,8 +89,9 @@ def main(argv=None) -> None:
     from inpaintkit.damage.synth import synthesize
 
     celeba = args.data / "celeba"
-    test = [l.split()[0] for l in (celeba / "list_eval_partition.txt").read_text().splitlines() if l.strip().endswith(" 2")]
-    face = cv2.imread(str(celeba / "img_align_celeba" / test[7]))[..., ::-1]
+    from inpaintkit.data import list_dataset
+
+    face = cv2.imread(str(list_dataset(celeba, "test")[7]))[..., ::-1]
     face = cv2.resize(np.ascontiguousarray(face), (356, 436), interpolation=cv2.INTER_CUBIC)
     damaged, gt, _ = synthesize(face, np.random.default_rng(5), scale=1.5)
     mask = damage_mask(damaged, net, sensitivity=args.sensitivity)

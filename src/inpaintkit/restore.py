@@ -167,7 +167,7 @@ def restore(image: np.ndarray, model=None, detector=None, *, sensitivity: float 
     The result has the input's shape and dtype, and its pixels outside the mask are bit-identical. No
     damage found: a copy of the input and an all-false mask.
     """
-    from inpaintkit.inference import EmptyMaskWarning, inpaint
+    from inpaintkit.inference import EmptyMaskWarning
 
     image = _check_photo(image)
     if mask is None:
