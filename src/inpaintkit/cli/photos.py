@@ -26,15 +26,9 @@ def fill_cmd(
 
     Exit code: 0 done (a rerun skips existing outputs), 1 some photos of a folder failed (listed; the rest written), 2 usage error.
     """
-    import warnings
+    from inpaintkit.errors import InpaintError
+    from inpaintkit.model_spec import BACKENDS, check_threads
 
-    from inpaintkit.batch import fill_folder
-    from inpaintkit.errors import InpaintError, LossyOutputWarning
-    from inpaintkit.images import output_format
-    from inpaintkit.inference import fill_file
-    from inpaintkit.model_spec import BACKENDS, check_threads, load_filler
-
-    errors = _fill_errors()
     win = None
     if window is not None:
         from inpaintkit.pixels import PixelError, parse_window
@@ -58,55 +52,76 @@ def fill_cmd(
             import torch
 
             torch.set_num_threads(threads)
+    spec = (model, backend, threads)
     try:
         if image.is_dir():
-            if not mask.is_dir():
-                raise fail(f"'{image}' is a folder, so --mask must be a folder of masks too")
-            _check_output(out, "--out")
-            filler = load_filler(model, backend, threads)
-            report = fill_folder(image, mask, out, filler, overwrite=overwrite, working_size=working_size,
-                                 progress=not quiet, window=win)
-            typer.echo("\n".join(printable(line) for line in report.summary(out).splitlines()))
-            _lossy_note([out / name for name in report.filled])
-            if report.failed:
-                raise typer.Exit(code=1)
+            _fill_folder_cmd(image, mask, out, spec, overwrite, working_size, win, quiet)
             return
-        if not image.exists():
-            raise fail(f"image not found: {image}")
-        if mask.is_dir():
-            raise fail(f"--mask '{mask}' is a folder; give a mask file (or give a folder of images)")
-        target = out / image.name if out.is_dir() else out
-        from inpaintkit.dicom import is_dicom
-
-        if is_dicom(image) != is_dicom(target):
-            raise fail(f"a DICOM input is written as DICOM (.dcm) and a photo as a photo: '{image}' -> '{target}'")
-        if not is_dicom(image):
-            output_format(target)
-        _check_output(target, "--out")
-        for src in (image, mask):
-            if target.exists() and target.resolve() == src.resolve():
-                raise fail(f"refusing to overwrite the input '{src}'; choose another --out")
-        if target.exists() and not overwrite:
-            raise fail(f"'{target}' exists; add --overwrite to replace it")
-        filler = load_filler(model, backend, threads)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", LossyOutputWarning)
-            filled = fill_file(image, mask, target, filler, working_size=working_size, window=win)
-        said = set()
-        for w in caught:
-            if issubclass(w.category, LossyOutputWarning):
-                typer.echo(printable(f"warning: {w.message}"), err=True)
-            elif "PIL" in Path(w.filename).parts and str(w.message) not in said:  # e.g. corrupt EXIF data
-                said.add(str(w.message))  # once, though the file is opened more than once
-                _one_line_warning(w.message, w.category, w.filename, w.lineno)
-        if not filled:
-            typer.echo(printable(f"warning: mask '{mask}' has no hole pixels; wrote the image unchanged"), err=True)
-    except errors as e:
+        target = _fill_one_cmd(image, mask, out, spec, overwrite, working_size, win)
+    except _fill_errors() as e:
         raise fail(_message(e))
     except OSError as e:  # the file system refused (a full disk, no permission, ...)
         raise fail(_message(e))
     typer.echo(printable(f"wrote {target}"))
     _lossy_note([target])
+
+
+def _fill_folder_cmd(image: Path, mask: Path, out: Path, spec: tuple, overwrite: bool, working_size: int, win,
+                     quiet: bool) -> None:
+    """The folder form of ``fill``: a summary, exit 1 when some photos failed."""
+    from inpaintkit.batch import fill_folder
+    from inpaintkit.model_spec import load_filler
+
+    if not mask.is_dir():
+        raise fail(f"'{image}' is a folder, so --mask must be a folder of masks too")
+    _check_output(out, "--out")
+    report = fill_folder(image, mask, out, load_filler(*spec), overwrite=overwrite, working_size=working_size,
+                         progress=not quiet, window=win)
+    typer.echo("\n".join(printable(line) for line in report.summary(out).splitlines()))
+    _lossy_note([out / name for name in report.filled])
+    if report.failed:
+        raise typer.Exit(code=1)
+
+
+def _fill_one_cmd(image: Path, mask: Path, out: Path, spec: tuple, overwrite: bool, working_size: int, win) -> Path:
+    """One photo (or DICOM file): checks before the work, the fill, its warnings; returns the file written."""
+    import warnings
+
+    from inpaintkit.dicom import is_dicom
+    from inpaintkit.errors import LossyOutputWarning
+    from inpaintkit.images import output_format
+    from inpaintkit.inference import fill_file
+    from inpaintkit.model_spec import load_filler
+
+    if not image.exists():
+        raise fail(f"image not found: {image}")
+    if mask.is_dir():
+        raise fail(f"--mask '{mask}' is a folder; give a mask file (or give a folder of images)")
+    target = out / image.name if out.is_dir() else out
+    if is_dicom(image) != is_dicom(target):
+        raise fail(f"a DICOM input is written as DICOM (.dcm) and a photo as a photo: '{image}' -> '{target}'")
+    if not is_dicom(image):
+        output_format(target)
+    _check_output(target, "--out")
+    for src in (image, mask):
+        if target.exists() and target.resolve() == src.resolve():
+            raise fail(f"refusing to overwrite the input '{src}'; choose another --out")
+    if target.exists() and not overwrite:
+        raise fail(f"'{target}' exists; add --overwrite to replace it")
+    filler = load_filler(*spec)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", LossyOutputWarning)
+        filled = fill_file(image, mask, target, filler, working_size=working_size, window=win)
+    said = set()
+    for w in caught:
+        if issubclass(w.category, LossyOutputWarning):
+            typer.echo(printable(f"warning: {w.message}"), err=True)
+        elif "PIL" in Path(w.filename).parts and str(w.message) not in said:  # e.g. corrupt EXIF data
+            said.add(str(w.message))  # once, though the file is opened more than once
+            _one_line_warning(w.message, w.category, w.filename, w.lineno)
+    if not filled:
+        typer.echo(printable(f"warning: mask '{mask}' has no hole pixels; wrote the image unchanged"), err=True)
+    return target
 
 
 def _lossy_note(outputs) -> None:
