@@ -675,7 +675,8 @@ def test_models_have_descriptions_and_features(client):
     by_name = {x["name"]: x for x in m["models"]}
     assert all(x["description"] and "\n" not in x["description"] for x in m["models"])
     assert by_name["faces"]["selectable"] and by_name["patchmatch"]["selectable"]
-    assert not by_name["fillnet"]["selectable"]  # an architecture without weights
+    if "fillnet" in by_name:  # the networks are registered where PyTorch is installed
+        assert not by_name["fillnet"]["selectable"]  # an architecture without weights
     assert m["features"]["select"] is True
     assert client.get("/api/health").json()["features"] == m["features"]
 
@@ -699,6 +700,11 @@ def test_fill_request_chooses_the_model(client, photo, hole):
 @pytest.mark.parametrize("name,words", [("nope", "unknown model 'nope'; valid names:"),
                                         ("fillnet", "without trained weights")])
 def test_fill_with_a_model_it_cannot_use_is_refused_in_one_line(client, photo, hole, name, words):
+    if name == "fillnet":
+        from inpaintkit.optional import torch_available
+
+        if not torch_available():  # without PyTorch no network is registered: 'fillnet' is simply unknown
+            words = "unknown model 'fillnet'"
     files = {"image": ("photo.png", png(photo), "image/png"), "mask": ("mask.png", png(hole), "image/png")}
     r = client.post("/api/inpaint", files=files, data={"model": name})
     assert r.status_code == 422 and words in detail(r) and "\n" not in detail(r)
