@@ -29,6 +29,11 @@ def check_inputs_np(image: np.ndarray, mask: np.ndarray) -> None:
     """Raise ``ValueError`` with a one-line reason when ``image`` / ``mask`` break the contract."""
     if not isinstance(image, np.ndarray) or not isinstance(mask, np.ndarray):
         raise TypeError("image and mask must be numpy arrays")
+    check_shapes(image, mask)
+
+
+def check_shapes(image, mask) -> None:
+    """The contract's shapes (numpy arrays or torch tensors): image [B,3,H,W], mask [B,1,H,W], same B, H, W."""
     if image.ndim != 4 or image.shape[1] != 3:
         raise ValueError(f"image must be [B,3,H,W], got {tuple(image.shape)}")
     if mask.ndim != 4 or mask.shape[1] != 1:

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from inpaintkit.models.arrays import ClassicalInpainter  # noqa: F401 - torch-free (models/arrays.py); re-exported
+from inpaintkit.models.arrays import ClassicalInpainter, check_shapes  # noqa: F401 - torch-free (models/arrays.py); re-exported
 
 Predict = Callable[[Tensor, Tensor], Tensor]
 
@@ -46,14 +46,7 @@ def check_inputs(image: Tensor, mask: Tensor) -> None:
     """Raise ``ValueError`` with a one-line reason when ``image``/``mask`` break the contract."""
     if not isinstance(image, Tensor) or not isinstance(mask, Tensor):
         raise TypeError("image and mask must be torch tensors")
-    if image.ndim != 4 or image.shape[1] != 3:
-        raise ValueError(f"image must be [B,3,H,W], got {tuple(image.shape)}")
-    if mask.ndim != 4 or mask.shape[1] != 1:
-        raise ValueError(f"mask must be [B,1,H,W], got {tuple(mask.shape)}")
-    if image.shape[0] != mask.shape[0] or image.shape[2:] != mask.shape[2:]:
-        raise ValueError(f"image {tuple(image.shape)} and mask {tuple(mask.shape)} sizes differ")
-    if image.shape[2] < 1 or image.shape[3] < 1:
-        raise ValueError("image is empty")
+    check_shapes(image, mask)
 
 
 def composite(pred: Tensor, image: Tensor, mask: Tensor) -> Tensor:
