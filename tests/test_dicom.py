@@ -25,7 +25,8 @@ def disc(h: int, w: int, frac: float = 0.2) -> np.ndarray:
     return (yy - h * 0.45) ** 2 + (xx - w * 0.55) ** 2 < (frac * min(h, w)) ** 2
 
 
-@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small.dcm", "MR_small_RLE.dcm", "rtdose.dcm", "SC_rgb_rle.dcm"])
+@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small.dcm", "MR_small_RLE.dcm", "rtdose.dcm", "SC_rgb_rle.dcm",
+                                  "SC_rgb_jpeg_dcmtk.dcm"])
 def test_fill_keeps_known_pixels_range_and_metadata(name, tmp_path):
     src = real(name)
     before = read_dicom(src)
@@ -77,6 +78,16 @@ def test_bad_files_are_one_line(tmp_path):
     with pytest.raises(DicomError, match="mask is 10x10 but"):
         fill_dicom(real("CT_small.dcm"), tmp_path / "o.dcm", np.ones((10, 10), bool), "telea")
     assert not (tmp_path / "o.dcm").exists()
+
+
+def test_a_transfer_syntax_no_installed_handler_decodes_is_one_line(tmp_path):
+    src = real("MR_small_jpeg_ls_lossless.dcm")  # JPEG-LS: needs pylibjpeg-libjpeg or pyjpegls
+    try:
+        read_dicom(src)
+    except DicomError as e:
+        assert "cannot decode the pixel data" in str(e) and "JPEG-LS" in str(e) and "\n" not in str(e)
+    else:
+        pytest.skip("this machine has a JPEG-LS handler")
 
 
 def test_is_dicom_by_name_or_preamble(tmp_path):
