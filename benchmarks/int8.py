@@ -75,6 +75,7 @@ def main() -> None:
     ap.add_argument("--calibration", type=int, default=64, help="training faces to calibrate on")
     ap.add_argument("--limit", type=int, default=100, help="test images per band for the evaluation")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--keep-fp32", type=int, default=0, help="leave the first and the last N convolutions in fp32")
     ap.add_argument("--work", type=Path, default=Path("/tmp/inpaintkit-int8"))
     args = ap.parse_args()
     if not (DATA / "celeba").is_dir():
@@ -88,9 +89,11 @@ def main() -> None:
     quant_pre_process(args.work / "fp32-raw.onnx", args.work / "pre.onnx", skip_optimization=True,
                       skip_symbolic_shape=True)
     names = [i.name for i in ort.InferenceSession(str(args.work / "pre.onnx")).get_inputs()]
+    convs = [n.name for n in onnx.load(args.work / "pre.onnx").graph.node if n.op_type == "Conv"]
+    keep = convs[: args.keep_fp32] + convs[len(convs) - args.keep_fp32:] if args.keep_fp32 else []
     quantize_static(args.work / "pre.onnx", args.work / "int8-raw.onnx", Faces(names, args.calibration),
                     quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    per_channel=True)
+                    per_channel=True, nodes_to_exclude=keep)
     like = onnx.load(shipped)
     fp32 = with_metadata(args.work / "fp32-raw.onnx", like, args.work / f"{args.model}-fp32.onnx")
     int8 = with_metadata(args.work / "int8-raw.onnx", like, args.work / f"{args.model}-int8.onnx")
