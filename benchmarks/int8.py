@@ -8,6 +8,7 @@ The rule: offered only if PSNR stays within 0.1 dB of fp32 in every band. Writes
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -80,20 +81,26 @@ def main() -> None:
     args = ap.parse_args()
     if not (DATA / "celeba").is_dir():
         sys.exit(f"needs the CelebA data at {DATA}")
+    args.work = args.work.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
     shipped = ROOT / "src" / "inpaintkit" / "weights" / f"{args.model}.onnx"
     so = ort.SessionOptions()  # an fp32 graph: the shipped one stores fp16 weights behind Casts
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
     so.optimized_model_filepath = str(args.work / "fp32-raw.onnx")
     ort.InferenceSession(str(shipped), so, providers=["CPUExecutionProvider"])
-    quant_pre_process(args.work / "fp32-raw.onnx", args.work / "pre.onnx", skip_optimization=True,
-                      skip_symbolic_shape=True)
-    names = [i.name for i in ort.InferenceSession(str(args.work / "pre.onnx")).get_inputs()]
-    convs = [n.name for n in onnx.load(args.work / "pre.onnx").graph.node if n.op_type == "Conv"]
-    keep = convs[: args.keep_fp32] + convs[len(convs) - args.keep_fp32:] if args.keep_fp32 else []
-    quantize_static(args.work / "pre.onnx", args.work / "int8-raw.onnx", Faces(names, args.calibration),
-                    quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    per_channel=True, nodes_to_exclude=keep)
+    here = os.getcwd()
+    os.chdir(args.work)  # the quantisation tools leave temporary files in the working folder
+    try:
+        quant_pre_process(args.work / "fp32-raw.onnx", args.work / "pre.onnx", skip_optimization=True,
+                          skip_symbolic_shape=True)
+        names = [i.name for i in ort.InferenceSession(str(args.work / "pre.onnx")).get_inputs()]
+        convs = [n.name for n in onnx.load(args.work / "pre.onnx").graph.node if n.op_type == "Conv"]
+        keep = convs[: args.keep_fp32] + convs[len(convs) - args.keep_fp32:] if args.keep_fp32 else []
+        quantize_static(args.work / "pre.onnx", args.work / "int8-raw.onnx", Faces(names, args.calibration),
+                        quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        per_channel=True, nodes_to_exclude=keep)
+    finally:
+        os.chdir(here)
     like = onnx.load(shipped)
     fp32 = with_metadata(args.work / "fp32-raw.onnx", like, args.work / f"{args.model}-fp32.onnx")
     int8 = with_metadata(args.work / "int8-raw.onnx", like, args.work / f"{args.model}-int8.onnx")
