@@ -27,7 +27,6 @@ from typing import Optional
 import numpy as np
 
 from inpaintkit.errors import InpaintkitError
-from inpaintkit.pixels import from_unit, to_unit, value_range
 
 __all__ = ["DicomError", "DicomImage", "fill_dicom", "is_dicom", "read_dicom", "stored_window", "write_dicom"]
 
@@ -158,10 +157,7 @@ def fill_dicom(src: str | os.PathLike, dst: str | os.PathLike, hole: np.ndarray,
         h = np.array(holes[i])  # a writable copy of the broadcast view
         if not h.any():
             continue
-        r = value_range(frames[i], ~h, win)
-        unit = to_unit(frames[i], r)  # float32 [H,W] or [H,W,3] in [0,1]
-        filled = fill_array(filler, unit, h, working_size or WORKING_SIZE)
-        out[i][h] = from_unit(filled[h], r, frames.dtype)
+        out[i] = fill_array(filler, frames[i], h, working_size or WORKING_SIZE, window=win)  # any dtype, own range
     n = int(holes.sum())
     write_dicom(image, out, dst, f"inpaintkit: {n} pixels filled (mask of {int(hole.sum())} pixels per frame)")
     return {"frames": len(frames), "filled_pixels": n, "dtype": str(frames.dtype)}
