@@ -60,6 +60,29 @@ def _read(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, s
     return tensors, meta
 
 
+def state_config(path: str | os.PathLike) -> dict:
+    """The training config saved in a :func:`save_state` file, from its header alone (the tensors are checked
+    when :func:`load_state` restores them)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            if not 0 < n <= 100 * 2**20:
+                raise ValueError(f"header length {n}")
+            header = json.loads(f.read(n))
+        meta = header.get("__metadata__") or {}
+        if not isinstance(meta, dict):
+            raise ValueError("__metadata__ is not an object")
+        end = max((int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"), default=0)
+        if 8 + n + end != path.stat().st_size:  # as the full reader refuses it: cut short or padded
+            raise ValueError(f"the file is {path.stat().st_size} bytes, its header describes {8 + n + end}")
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+        raise CheckpointError(f"{path} is not a readable safetensors file ({str(e).splitlines()[0][:120]})") from None
+    if meta.get("format") != FORMAT or meta.get("kind") != "train-state":
+        raise CheckpointError(f"{path} is not a training checkpoint")
+    return _meta_json(meta, "config", path)
+
+
 def save_model(net, path: str | os.PathLike, name: str, extra: dict | None = None, dtype: torch.dtype | None = None) -> None:
     """Save a generator's weights as ``path`` (.safetensors) and its config as ``path`` with .json.
 

@@ -56,10 +56,10 @@ def train_cmd(
             last = out / "checkpoint-last.safetensors"
             if not last.exists():
                 raise CheckpointError(f"nothing to resume: {last} does not exist")
-            from inpaintkit.checkpoint import load_state
+            from inpaintkit.checkpoint import state_config
 
             TrainConfig.from_dict(fields)  # unknown fields and bad values: the same one line as without --resume
-            cfg, applied = apply_resume_overrides(TrainConfig.from_dict(load_state(last, modules={}, optimizers={})[1]), fields)
+            cfg, applied = apply_resume_overrides(TrainConfig.from_dict(state_config(last)), fields)
             for line in applied:
                 typer.echo(f"resume: {line}", err=True)
         else:

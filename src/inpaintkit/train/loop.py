@@ -89,8 +89,7 @@ def _resolve_config(cfg: TrainConfig | None, run: Path, resume: bool) -> TrainCo
     last = run / "checkpoint-last.safetensors"
     if not last.exists():
         raise ckpt.CheckpointError(f"nothing to resume: {last} does not exist")
-    _, saved, _ = ckpt.load_state(last, modules={}, optimizers={})
-    saved = TrainConfig.from_dict(saved)
+    saved = TrainConfig.from_dict(ckpt.state_config(last))  # the header only: build() restores the tensors
     if cfg is None:
         return saved
     return apply_resume_overrides(saved, cfg.to_dict())[0]
