@@ -404,6 +404,14 @@ def test_stalled_uploads_hold_no_fill_slot_and_get_408(photo, hole):
     assert late == [408] * 20
 
 
+def _inpaint_scope(client_port: int, headers: list) -> dict:
+    """The ASGI scope of a raw ``POST /api/inpaint`` from 127.0.0.1 (the app called directly, no HTTP client)."""
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+            "scheme": "http", "path": "/api/inpaint", "raw_path": b"/api/inpaint", "query_string": b"",
+            "root_path": "", "client": ("127.0.0.1", client_port), "server": ("127.0.0.1", 8080),
+            "headers": [(b"host", b"127.0.0.1:8080"), *headers]}
+
+
 def test_body_timeout_is_408_for_a_trickled_json_body():
     async def scenario():
         app = create_app("telea", body_timeout_s=0.3)
@@ -421,11 +429,7 @@ def test_body_timeout_is_408_for_a_trickled_json_body():
         async def send(message):
             out.append(message)
 
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-                 "scheme": "http", "path": "/api/inpaint", "raw_path": b"/api/inpaint", "query_string": b"",
-                 "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8080),
-                 "headers": [(b"host", b"127.0.0.1:8080"), (b"content-type", b"application/json"),
-                             (b"content-length", b"1000")]}
+        scope = _inpaint_scope(1, [(b"content-type", b"application/json"), (b"content-length", b"1000")])
         await app(scope, receive, send)
         return out
 
@@ -515,10 +519,7 @@ def _asgi(app, chunks, headers, then=("wait", 5.0)):
         async def send(message):
             out.append(message)
 
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-                 "scheme": "http", "path": "/api/inpaint", "raw_path": b"/api/inpaint", "query_string": b"",
-                 "root_path": "", "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 8080),
-                 "headers": [(b"host", b"127.0.0.1:8080"), *headers]}
+        scope = _inpaint_scope(5, headers)
         await app(scope, receive, send)
         start = next((m for m in out if m["type"] == "http.response.start"), None)
         return (start["status"] if start else None), b"".join(m.get("body", b"") for m in out[1:])
