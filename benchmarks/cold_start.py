@@ -5,12 +5,13 @@
 For each interpreter (a venv's python), it times, in fresh processes: ``python -c "import numpy, cv2, PIL"``
 (the floor: the libraries every fill needs), ``inpaintkit --help`` and ``inpaintkit fill`` of a 600x400 photo
 (scikit-image's coffee, or a synthetic one) with a 130x80 hole, default model. It prints the median wall
-times, which heavy modules the fill imported (``-X importtime``), and the size of the venv's site-packages.
-Run it on a quiet machine: a busy one inflates every figure.
+times, which heavy modules the fill imported (``-X importtime``), the size of the venv's site-packages, and the
+largest installed distributions (what an install-size target has to fit around). Run it on a quiet machine: a busy one inflates every figure.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -62,6 +63,23 @@ def site_size(python: str) -> str:
     return subprocess.run(["du", "-sh", site], capture_output=True, text=True).stdout.split()[0]
 
 
+SIZES = """
+import importlib.metadata as md, json, os
+out = {}
+for d in md.distributions():
+    files = d.files or []
+    out[d.metadata["Name"]] = sum(os.path.getsize(f.locate()) for f in files if os.path.isfile(f.locate()))
+print(json.dumps(out))
+"""
+
+
+def largest(python: str, n: int = 6) -> list[tuple[str, float]]:
+    """The ``n`` largest distributions in ``python``'s environment, in MB (the files each one's RECORD lists)."""
+    res = subprocess.run([python, "-c", SIZES], capture_output=True, text=True, check=True)
+    sizes = json.loads(res.stdout)
+    return [(k, v / 1e6) for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])[:n]]
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--python", action="append", default=None, help="a venv's python (repeatable; default: this one)")
@@ -80,6 +98,8 @@ def main(argv=None) -> None:
             helps = timed([cli, "--help"], args.runs)
             filled = timed([cli, *fill], args.runs)
             print(f"| {py} | {floor:.2f} s | {helps:.2f} s | {filled:.2f} s | {imported(py, fill)} | {site_size(py)} |")
+        for py in pythons:
+            print(f"\nlargest distributions in {py}: " + ", ".join(f"{k} {mb:.0f} MB" for k, mb in largest(py)))
 
 
 if __name__ == "__main__":

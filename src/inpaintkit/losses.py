@@ -17,6 +17,9 @@ Reconstruction (pred, target: [B,3,H,W] in [0,1]; mask [B,1,H,W], 1 = hole)::
                                                   per-image log hole-MSE: -PSNR_i * ln(10)/10 up to a per-image
                                                   constant, so minimising it maximises the mean per-image PSNR
                                                   the project reports (each image's gradient is scaled by 1/mse_i)
+    patch_swd_img = per-image sliced Wasserstein distance between the hole patches of pred and target
+                                                  (:mod:`inpaintkit.patch_loss`): a texture term with no
+                                                  feature network, it asks for the truth's patch statistics
     total    = sum_k weights[k] * term_k
 
 Adversarial (D returns patch logits and features; see ``models/discriminators.py``):
@@ -37,7 +40,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-RECON_TERMS = ("l1_hole", "l1_hole_img", "l1_low_img", "logmse_hole_img", "l1_valid", "mse_hole", "mse")
+from inpaintkit.patch_loss import patch_swd_img
+
+RECON_TERMS = ("l1_hole", "l1_hole_img", "l1_low_img", "logmse_hole_img", "patch_swd_img", "l1_valid", "mse_hole",
+               "mse")
 GAN_TERMS = ("adv", "fm")
 
 
@@ -69,6 +75,8 @@ def reconstruction_loss(pred: Tensor, target: Tensor, mask: Tensor, weights: dic
         per = (diff.square() * mask).sum((1, 2, 3)) / (mask.sum((1, 2, 3)) * diff.shape[1]).clamp_min(1.0)  # [B]
         has = (mask.sum((1, 2, 3)) > 0).to(per.dtype)
         terms["logmse_hole_img"] = (torch.log(per + 1e-5) * has).sum() / has.sum().clamp_min(1.0)
+    if weights.get("patch_swd_img", 0):
+        terms["patch_swd_img"] = patch_swd_img(pred, target, mask)
     if weights.get("l1_valid", 0):
         terms["l1_valid"] = _masked_mean(diff.abs(), 1 - mask)
     if weights.get("mse_hole", 0):
