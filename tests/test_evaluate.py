@@ -12,7 +12,7 @@ from inpaintkit import evaluate as ev
 from inpaintkit import eval_report as report
 from inpaintkit.cli import app
 from inpaintkit.images import read_mask
-from inpaintkit.masks import BANDS
+from inpaintkit.mask_bands import BANDS
 
 KEYS = {"mse", "psnr", "hole_psnr", "ssim", "l1", "sharpness", "swd", "color_error", "med_mse", "med_psnr", "med_ssim", "ms_per_image", "n"}
 

@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 
 from inpaintkit.images import save_image
-from inpaintkit.masks import MaskGenerator, hole_ratio
+from inpaintkit.mask_bands import hole_ratio
+from inpaintkit.masks import MaskGenerator
 from inpaintkit.metrics import psnr
 
 PHOTOS = ("astronaut", "chelsea", "coffee")

@@ -153,7 +153,7 @@ def prepare_pairs(data, split: str, masks_dir, size: int = 128, limit: int | Non
     Bad arguments raise :class:`EvalError` (one line); an unreadable image raises ``ImageReadError``.
     """
     from inpaintkit.data import DatasetError, list_dataset, load_images
-    from inpaintkit.masks import MaskFolderError, load_mask_folder
+    from inpaintkit.mask_bands import MaskFolderError, load_mask_folder
 
     size = check_size(size)
     if limit is not None and int(limit) < 1:

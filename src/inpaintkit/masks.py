@@ -1,4 +1,6 @@
-"""Hole masks: generated free-form brush strokes, boxes, and folders of mask files (NVIDIA bands).
+"""Generated hole masks: free-form brush strokes, object-shaped blobs, boxes; sample sheets (``inpaintkit masks``).
+
+Bands and folders of mask files are in :mod:`inpaintkit.mask_bands`.
 
 All masks are bool [H,W] numpy arrays, True = hole.
 
@@ -23,17 +25,9 @@ from typing import Dict, List, Optional, Tuple, Union
 import cv2
 import numpy as np
 
-from inpaintkit.errors import InpaintkitError
+from inpaintkit.mask_bands import format_histogram, hole_ratio
 
 Size = Union[int, Tuple[int, int]]
-
-BANDS = ["0-10", "10-20", "20-30", "30-40", "40-50", "50-60"]
-MASK_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
-
-
-class MaskFolderError(InpaintkitError, ValueError):
-    """A mask folder that is missing or holds no mask files (one-line message)."""
-
 
 @dataclass(frozen=True)
 class StrokePreset:
@@ -86,14 +80,6 @@ def _hw(size: Size) -> Tuple[int, int]:
     if len(size) != 2 or int(size[0]) < 1 or int(size[1]) < 1:
         raise ValueError(f"size must be an int or (height, width) with positive values, got {size!r}")
     return int(size[0]), int(size[1])
-
-
-def hole_ratio(mask: np.ndarray) -> float:
-    """Fraction of hole pixels: ``count(mask) / mask.size`` (any array; nonzero = hole)."""
-    mask = np.asarray(mask)
-    if mask.size == 0:
-        raise ValueError("hole_ratio of an empty mask")
-    return float(np.count_nonzero(mask)) / mask.size
 
 
 def _draw_box(canvas: np.ndarray, rng: np.random.Generator, side: Tuple[float, float], margin: int) -> None:
@@ -292,67 +278,6 @@ class MaskGenerator:
 
     def __repr__(self) -> str:
         return f"MaskGenerator(size={self.size}, preset={self.preset!r}, seed={self.seed})"
-
-
-def band_of_ratio(ratio: float) -> str:
-    """The band of a hole ratio: ``BANDS[min(floor(ratio * 10), 5)]``; ratios >= 60 % go in "50-60" (overflow)."""
-    return BANDS[min(max(int(ratio * 10), 0), len(BANDS) - 1)]
-
-
-def _is_nvidia_layout(paths: List[Path]) -> bool:
-    return all(len(p.stem) == 5 and p.stem.isdigit() and int(p.stem) // 2000 < len(BANDS) for p in paths)
-
-
-def load_mask_folder(folder) -> Dict[str, List[Path]]:
-    """Mask files of a folder grouped by hole-ratio band: ``{band: sorted paths}``, bands in ``BANDS`` order.
-
-    - NVIDIA layout (every file name is a 5-digit number below 12000, e.g. ``04012.png``): band =
-      ``BANDS[int(stem) // 2000]``, as the NVIDIA irregular test set numbers its masks.
-    - Any other folder: each mask is read (hole = value > 127, see ``images.read_mask``) and banded by its
-      measured hole ratio with :func:`band_of_ratio` (>= 60 % goes in "50-60").
-
-    Only bands that hold at least one mask are in the result. Only the folder itself is listed (not recursive),
-    files with extensions ``MASK_EXTENSIONS``. A missing folder or one without masks raises MaskFolderError.
-    """
-    d = Path(folder)
-    if not d.exists():
-        raise MaskFolderError(f"mask folder '{folder}' does not exist")
-    if not d.is_dir():
-        raise MaskFolderError(f"mask folder '{folder}' is not a folder")
-    paths = sorted((p for p in d.iterdir() if p.is_file() and p.suffix.lower() in MASK_EXTENSIONS), key=lambda p: p.name)
-    if not paths:
-        raise MaskFolderError(f"mask folder '{folder}' holds no mask files ({', '.join(sorted(MASK_EXTENSIONS))})")
-    bands: Dict[str, List[Path]] = {b: [] for b in BANDS}
-    if _is_nvidia_layout(paths):
-        for p in paths:
-            bands[BANDS[int(p.stem) // 2000]].append(p)
-    else:
-        from inpaintkit.images import read_mask
-
-        for p in paths:
-            bands[band_of_ratio(hole_ratio(read_mask(p)))].append(p)
-    return {b: v for b, v in bands.items() if v}
-
-
-def ratio_histogram(ratios) -> Dict[str, int]:
-    """Counts of hole ratios per band, plus "60+" for ratios >= 60 % (kept apart here, unlike band_of_ratio)."""
-    counts = {b: 0 for b in BANDS + ["60+"]}
-    for r in ratios:
-        counts["60+" if r >= 0.6 else band_of_ratio(r)] += 1
-    return counts
-
-
-def format_histogram(ratios) -> str:
-    """A text table: band, count, percent and a bar."""
-    ratios = list(ratios)
-    counts = ratio_histogram(ratios)
-    total = max(1, len(ratios))
-    lines = [f"{'band %':>7s} {'masks':>6s} {'share':>6s}"]
-    for b, c in counts.items():
-        lines.append(f"{b:>7s} {c:6d} {100 * c / total:5.1f}% {'#' * round(40 * c / total)}")
-    if ratios:
-        lines.append(f"mean hole ratio {100 * float(np.mean(ratios)):.1f}%, min {100 * min(ratios):.1f}%, max {100 * max(ratios):.1f}%")
-    return "\n".join(lines)
 
 
 def contact_sheet(masks: List[np.ndarray], cols: int = 8, gap: int = 2) -> np.ndarray:
