@@ -17,9 +17,15 @@ Inputs are real photos shipped with scikit-image (``astronaut``, ``chelsea``), c
 (upscaled for the big cases); masks are seeded irregular blobs ("objects"). Each case runs in its own
 subprocess so its peak memory is its own. ``python benchmarks/bench.py`` runs the same thing.
 
-The harness is here; the acceptance targets and the notes of the doc live in ``benchmarks/perf_targets.py``.
-Regenerate the doc: ``python benchmarks/bench.py --markdown docs/performance.md`` (``inpaintkit bench`` prints
-the two tables only).
+Without PyTorch (the torch-free install, :mod:`inpaintkit.optional`) the same cases time what runs there: the
+model as its shipped ONNX graph (``onnx`` backend, as ``fill`` runs it), Telea and NS (:data:`LIGHT_METHODS`);
+the roofline is a dense fp32 ``np.dot`` (2048²), and there is no FLOP count (it needs torch). Without
+scikit-image the photos are deterministic synthetic textures (:func:`synthetic_photo`), cropped and resized the
+same way.
+
+The harness is here, the report in :mod:`inpaintkit.bench_report`; the acceptance targets and the notes of the
+doc live in ``benchmarks/perf_targets.py``. Regenerate the doc: ``python benchmarks/bench.py --markdown
+docs/performance.md`` (``inpaintkit bench`` prints the two tables only).
 """
 from __future__ import annotations
 
@@ -30,12 +36,15 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
+
+from inpaintkit.optional import available, torch_available
 
 SQUARES = (128, 256, 512)
 CASES = [
@@ -45,18 +54,51 @@ CASES = [
     {"label": "4096x4096 photo, 2 % mask", "h": 4096, "w": 4096, "ratio": 0.02, "objects": 2, "photo": "astronaut"},
 ]
 METHODS = [("torch", "default"), ("bf16", "default"), ("onnx", "default"), ("torch", "telea"), ("torch", "ns"), ("torch", "biharmonic")]
+# without torch: the model on its shipped ONNX graph; the classical methods run as they are (key "telea/torch")
+LIGHT_METHODS = [("onnx", "default"), ("torch", "telea"), ("torch", "ns")]
 MATMUL_N = 2048
 
 
 # --- inputs ----------------------------------------------------------------------------------------
 
 
-def photo(name: str, h: int, w: int) -> np.ndarray:
-    """A real photo from scikit-image, centre-cropped to the aspect h:w and resized to uint8 [h,w,3]."""
+def synthetic_photo(name: str, size: int = 512) -> np.ndarray:
+    """A deterministic textured stand-in for a photo, uint8 [size,size,3] (seeded by ``name``): a colour
+    gradient, oriented gratings of several frequencies, flat-coloured shapes with hard edges and fine noise."""
     import cv2
-    import skimage.data
 
-    img = getattr(skimage.data, name)()[..., :3]
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    img = np.empty((size, size, 3), np.float32)
+    for c in range(3):
+        v = 110 + 60 * (rng.uniform(-1, 1) * x + rng.uniform(-1, 1) * y)
+        for _ in range(4):
+            f, th, ph = rng.uniform(3, 40), rng.uniform(0, np.pi), rng.uniform(0, 2 * np.pi)
+            v += rng.uniform(6, 20) * np.sin(2 * np.pi * f * (x * np.cos(th) + y * np.sin(th)) + ph)
+        img[..., c] = v
+    for _ in range(12):
+        colour = [float(v) for v in rng.uniform(20, 235, 3)]
+        centre = (int(rng.integers(0, size)), int(rng.integers(0, size)))
+        if rng.random() < 0.5:
+            cv2.circle(img, centre, int(rng.integers(size // 40, size // 8)), colour, -1)
+        else:
+            half = rng.integers(size // 40, size // 6, 2)
+            cv2.rectangle(img, (centre[0] - half[0], centre[1] - half[1]), (centre[0] + half[0], centre[1] + half[1]), colour, -1)
+    img += rng.normal(0, 6, img.shape).astype(np.float32)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def photo(name: str, h: int, w: int, synthetic: bool = False) -> np.ndarray:
+    """A real photo from scikit-image (or, ``synthetic``, :func:`synthetic_photo` of that name), centre-cropped to
+    the aspect h:w and resized to uint8 [h,w,3]."""
+    import cv2
+
+    if synthetic:
+        img = synthetic_photo(name)
+    else:
+        import skimage.data
+
+        img = getattr(skimage.data, name)()[..., :3]
     ih, iw = img.shape[:2]
     if ih * w > iw * h:  # too tall: crop rows
         ch = iw * h // w
@@ -89,6 +131,8 @@ def object_mask(h: int, w: int, ratio: float, objects: int = 1, seed: int = 0) -
     return mask.astype(bool)
 
 
+
+
 # --- one case (runs in a fresh process) ----------------------------------------------------------
 
 
@@ -108,16 +152,20 @@ def _maxrss_mb() -> float:
 
 
 def run_case(spec: dict) -> dict:
-    """Time ``inpaint`` for one (case, method): warm-up, then ``repeats`` runs or until ``budget_s``."""
-    import torch
+    """Time ``inpaint`` for one (case, method): warm-up, then ``repeats`` runs or until ``budget_s``.
 
-    from inpaintkit.export import OnnxInpainter
+    ``spec["torch"]`` false (the torch-free run): torch is not imported; the model runs as the ONNX graph
+    ``spec["onnx"]`` (backend ``onnx``), a classical method as it is."""
+    if spec.get("torch", True):  # the full install: torch is loaded in every case's process
+        import torch
+
+        if spec.get("threads"):
+            torch.set_num_threads(spec["threads"])
     from inpaintkit.inference import inpaint
     from inpaintkit.model_spec import load_filler
+    from inpaintkit.onnx_backend import OnnxInpainter
 
-    if spec.get("threads"):
-        torch.set_num_threads(spec["threads"])
-    img = photo(spec["photo"], spec["h"], spec["w"])
+    img = photo(spec["photo"], spec["h"], spec["w"], synthetic=bool(spec.get("synthetic")))
     hole = object_mask(spec["h"], spec["w"], spec["ratio"], spec["objects"])
     if spec["backend"] == "onnx":
         filler = OnnxInpainter(spec["onnx"], threads=spec.get("threads"))
@@ -139,6 +187,17 @@ def run_case(spec: dict) -> dict:
             "hole": float(hole.mean())}
 
 
+def _median_s(fn, repeats: int) -> float:
+    """Median seconds of ``repeats`` calls of ``fn`` after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
 def run_matmul(n: int = MATMUL_N, repeats: int = 7, threads: int | None = None) -> dict:
     """Dense fp32 kernels, median GFLOP/s: ``torch.mm`` of two n x n matrices (2 n³ FLOP) and a 3x3
     convolution 256 -> 256 channels on 64x64 (2 * 256 * 256 * 9 * 64² FLOP)."""
@@ -150,24 +209,26 @@ def run_matmul(n: int = MATMUL_N, repeats: int = 7, threads: int | None = None) 
     a, b = torch.rand(n, n, generator=g), torch.rand(n, n, generator=g)
     conv = torch.nn.Conv2d(256, 256, 3, padding=1, bias=False).eval()
     x = torch.rand(1, 256, 64, 64, generator=g)
-
-    def median_s(fn) -> float:
-        fn()
-        times = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t)
-        return statistics.median(times)
-
     with torch.inference_mode():
-        mm = 2 * n**3 / median_s(lambda: torch.mm(a, b)) / 1e9
-        cv = 2 * 256 * 256 * 9 * 64 * 64 / median_s(lambda: conv(x)) / 1e9
+        mm = 2 * n**3 / _median_s(lambda: torch.mm(a, b), repeats) / 1e9
+        cv = 2 * 256 * 256 * 9 * 64 * 64 / _median_s(lambda: conv(x), repeats) / 1e9
     return {"gflops": max(mm, cv), "mm_gflops": mm, "conv_gflops": cv, "threads": torch.get_num_threads()}
 
 
+def run_matmul_numpy(n: int = MATMUL_N, repeats: int = 7) -> dict:
+    """The torch-free roofline: median GFLOP/s of a dense fp32 ``np.dot`` of two n x n matrices (2 n³ FLOP), on
+    numpy's BLAS with its default threads."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((n, n), np.float32), rng.random((n, n), np.float32)
+    mm = 2 * n**3 / _median_s(lambda: np.dot(a, b), repeats) / 1e9
+    return {"gflops": mm, "mm_gflops": mm, "kernel": "np.dot"}
+
+
 def _subprocess(kind: str, spec: dict) -> dict:
-    cmd = [sys.executable, "-m", "inpaintkit.bench", kind, json.dumps(spec)]
+    """Run :func:`_main` in a fresh process that imports this same package (even where it is not the installed one)."""
+    root = str(Path(__file__).resolve().parents[1])
+    code = f"import sys; sys.path.insert(0, {root!r}); from inpaintkit.bench import _main; _main(sys.argv[1:])"
+    cmd = [sys.executable, "-c", code, kind, json.dumps(spec)]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:
         tail = (res.stderr.strip().splitlines() or ["?"])[-1]
@@ -178,13 +239,13 @@ def _subprocess(kind: str, spec: dict) -> dict:
 # --- the whole run ---------------------------------------------------------------------------------
 
 
-def network_flops(net, case: dict) -> float:
+def network_flops(net, case: dict, synthetic: bool = False) -> float:
     """FLOP of one ``inpaint`` call of ``net`` on ``case`` (every crop it runs), counted by torch's FlopCounterMode."""
     from torch.utils.flop_counter import FlopCounterMode
 
     from inpaintkit.inference import inpaint
 
-    img = photo(case["photo"], case["h"], case["w"])
+    img = photo(case["photo"], case["h"], case["w"], synthetic)
     hole = object_mask(case["h"], case["w"], case["ratio"], case["objects"])
     with FlopCounterMode(display=False) as counter:
         inpaint(img, hole, net)
@@ -192,9 +253,14 @@ def network_flops(net, case: dict) -> float:
 
 
 def _machine() -> dict:
+    """The machine line of the report; ``torch`` is None in the torch-free install."""
     import onnxruntime
-    import torch
 
+    torch = None
+    if torch_available():
+        import torch as _torch
+
+        torch = _torch.__version__
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -203,170 +269,102 @@ def _machine() -> dict:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch, "onnxruntime": onnxruntime.__version__,
             "python": platform.python_version(), "load": list(os.getloadavg()),
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
-def run_bench(model=None, repeats: int = 7, budget_s: float = 15.0, quick: bool = False, progress: bool = True,
-              threads: int | None = None) -> dict:
-    """Run every case and method (see the module doc); returns a dict for :func:`format_markdown`.
-
-    ``threads``: torch and onnxruntime intra-op threads in every case (None = their defaults, all cores).
-    """
-    import tempfile
-
-    from tqdm import tqdm
-
+def _prepare_torch(model, tmp: str) -> tuple:
+    """The full install: the network (or, bundled weights missing, the same architecture untrained), exported to
+    ONNX in ``tmp``. Returns (net, label, note, the spec fields every case gets)."""
     from inpaintkit.export import export_onnx
     from inpaintkit.models.pretrained import load
 
-    cases = CASES[:2] if quick else CASES
-    note = ""
+    note, model_path = "", None
     try:
         net = load(model)
         label = str(model or "default")
     except Exception as e:  # noqa: BLE001 - the bundled weights may be absent in a dev checkout
         if model is not None:
             raise
+        from inpaintkit.checkpoint import save_model
         from inpaintkit.models.registry import create_model
 
         net, label = create_model("fillnet").eval(), "fillnet (untrained: bundled weights missing)"
         note = f"default model unavailable ({e}); timed the same architecture untrained"
-    tmp = tempfile.TemporaryDirectory(prefix="inpaintkit-bench-")
-    model_path = None
-    if model is None and note:
-        from inpaintkit.checkpoint import save_model
-
-        model_path = str(Path(tmp.name) / "fillnet.safetensors")
+        model_path = str(Path(tmp) / "fillnet.safetensors")
         save_model(net, model_path, "fillnet")
-    onnx_path = str(Path(tmp.name) / "model.onnx")
+    onnx_path = str(Path(tmp) / "model.onnx")
     export_onnx(net, onnx_path)
+    return net, label, note, {"model_path": model_path, "onnx": onnx_path, "flip": bool(getattr(net, "flip_average", False))}
+
+
+def _prepare_light(model) -> tuple:
+    """The torch-free install: the model's ONNX graph (a bundled name's shipped graph, or an .onnx file as is);
+    anything else raises the one-line "needs PyTorch" error. Returns as :func:`_prepare_torch`."""
+    from inpaintkit.models.pretrained import load
+    from inpaintkit.onnx_backend import ExportError, OnnxInpainter
+
+    net = load(model)
+    if not isinstance(net, OnnxInpainter):
+        raise ExportError(f"model {str(model)!r} is a classical method; --model takes a network")
+    spec = {"model_path": None, "onnx": str(net.path), "flip": bool(net.flip_average)}
+    return net, str(model or "default"), "", spec
+
+
+def _command(repeats: int, quick: bool, model, threads) -> str:
+    return "inpaintkit bench" + (f" --threads {threads}" if threads else "") + (
+        f" --repeats {repeats}" if repeats != 7 else "") + (" --quick" if quick else "") + (f" --model {model}" if model else "")
+
+
+def run_bench(model=None, repeats: int = 7, budget_s: float = 15.0, quick: bool = False, progress: bool = True,
+              threads: int | None = None) -> dict:
+    """Run every case and method (see the module doc); returns a dict for :func:`inpaintkit.bench_report.format_markdown`.
+
+    ``threads``: torch and onnxruntime intra-op threads in every case (None = their defaults, all cores).
+    Without torch: :data:`LIGHT_METHODS`, the numpy roofline, no GFLOP (``gflop`` None).
+    """
+    from tqdm import tqdm
+
+    with_torch, synthetic = torch_available(), not available("skimage")
+    cases, methods = (CASES[:2] if quick else CASES), (METHODS if with_torch else LIGHT_METHODS)
+    tmp = tempfile.TemporaryDirectory(prefix="inpaintkit-bench-")
+    net, label, note, common = _prepare_torch(model, tmp.name) if with_torch else _prepare_light(model)
+    common.update(repeats=repeats, budget_s=budget_s, threads=threads, torch=with_torch, synthetic=synthetic)
     machine = _machine()
     rows = []
-    jobs = [(c, b, m) for c in cases for b, m in METHODS]
-    bar = tqdm(total=len(jobs) + 2, desc="bench", unit="case", disable=not progress)
-    matmul = _subprocess("matmul", {"n": MATMUL_N, "threads": threads})
+    bar = tqdm(total=len(cases) * len(methods) + 2, desc="bench", unit="case", disable=not progress)
+    roof_spec = {"n": MATMUL_N, "threads": threads, "torch": with_torch}
+    matmul = _subprocess("matmul", roof_spec)
     bar.update()
     for case in cases:
-        row = {"case": case["label"], "h": case["h"], "w": case["w"], "gflop": network_flops(net, case) / 1e9, "methods": {}}
-        for backend, method in METHODS:
+        gflop = network_flops(net, case, synthetic) / 1e9 if with_torch else None
+        row = {"case": case["label"], "h": case["h"], "w": case["w"], "gflop": gflop, "methods": {}}
+        for backend, method in methods:
             key = f"{method}/{backend}"
-            spec = {**case, "backend": backend, "model": method if method != "default" else model,
-                    "model_path": model_path if method == "default" else None, "onnx": onnx_path,
-                    "repeats": repeats, "budget_s": budget_s, "threads": threads,
-                    "flip": bool(getattr(net, "flip_average", False))}
+            spec = {**case, **common, "backend": backend, "model": method if method != "default" else model}
+            spec["model_path"] = common["model_path"] if method == "default" else None
             bar.set_postfix_str(f"{case['label']} {key}")
             row["methods"][key] = _subprocess("case", spec)
             bar.update()
         rows.append(row)
-    matmul_end = _subprocess("matmul", {"n": MATMUL_N, "threads": threads})
+    matmul_end = _subprocess("matmul", roof_spec)
     bar.update()
     bar.close()
     machine["load_end"] = list(os.getloadavg())
     tmp.cleanup()
     machine["threads"] = threads or "default"
-    machine["command"] = "inpaintkit bench" + (f" --threads {threads}" if threads else "") + (
-        f" --repeats {repeats}" if repeats != 7 else "") + (" --quick" if quick else "") + (f" --model {model}" if model else "")
-    return {"model": label, "note": note, "machine": machine, "matmul": matmul, "matmul_end": matmul_end, "rows": rows}
+    machine["command"] = _command(repeats, quick, model, threads)
+    return {"model": label, "note": note, "machine": machine, "matmul": matmul, "matmul_end": matmul_end, "rows": rows,
+            "photos": "synthetic" if synthetic else "scikit-image"}
 
 
-# --- reporting -------------------------------------------------------------------------------------
-
-
-def _ms(r: dict) -> str:
-    if "error" in r:
-        return "error"
-    return f"{r['ms']:.0f}" if r["ms"] >= 100 else f"{r['ms']:.1f}"
-
-
-def _roofline(res: dict) -> float:
-    vals = [m["gflops"] for m in (res["matmul"], res["matmul_end"]) if "gflops" in m]
-    return max(vals) if vals else float("nan")
-
-
-def _kernel(res: dict, key: str) -> str:
-    vals = [f"{m[key]:.0f}" for m in (res["matmul"], res["matmul_end"]) if key in m]
-    return " / ".join(vals) or "?"
-
-
-def format_markdown(res: dict, sections: Sequence[tuple[str, Sequence[str]]] = ()) -> str:
-    """The bench result as markdown: latency table, efficiency / memory table, then each ``(title, lines)`` of
-    ``sections`` as a list (``benchmarks/bench.py`` adds the acceptance targets and the notes of
-    docs/performance.md)."""
-    from inpaintkit.eval_report import markdown_table
-
-    mach, roof = res["machine"], _roofline(res)
-    keys = [f"{m}/{b}" for b, m in METHODS]
-    names = ["model, PyTorch", "model, PyTorch bf16", "model, onnxruntime", "ORT speed-up", "Telea", "NS", "biharmonic"]
-    lat = []
-    for r in res["rows"]:
-        ms = {k: r["methods"].get(k, {}) for k in keys}
-        t, o = ms["default/torch"], ms["default/onnx"]
-        speed = f"{t['ms'] / o['ms']:.2f}x" if "ms" in t and "ms" in o else "-"
-        lat.append([r["case"], _ms(t), _ms(ms["default/bf16"]), _ms(o), speed, _ms(ms["telea/torch"]), _ms(ms["ns/torch"]),
-                    _ms(ms["biharmonic/torch"])])
-    eff = []
-    for r in res["rows"]:
-        t, o = r["methods"]["default/torch"], r["methods"]["default/onnx"]
-        cells = [r["case"], f"{r['gflop']:.1f}"]
-        for x in (t, o):
-            if "ms" in x:
-                gf = r["gflop"] / (x["ms"] / 1000)
-                cells.append(f"{gf:.0f} ({100 * gf / roof:.0f} %)")
-            else:
-                cells.append("-")
-        for x in (t, o):
-            cells.append(f"{x['peak_mb']:.0f} (+{x['peak_mb'] - x['loaded_mb']:.0f})" if "peak_mb" in x else "-")
-        cells.append(f"{max((m.get('peak_mb', 0) for m in r['methods'].values()), default=0):.0f}")
-        eff.append(cells)
-    loaded = max(mach["load"][0], mach.get("load_end", [0])[0]) > 0.5 * (mach["cores"] or 1)
-    out = [
-        "# Performance",
-        "",
-        f"Generated by `{mach.get('command', 'python benchmarks/bench.py --markdown docs/performance.md')}` on {mach['date']}: {mach['cpu']}, "
-        f"{mach['cores']} cores, Python {mach['python']}, torch {mach['torch']}, onnxruntime {mach['onnxruntime']}. "
-        f"Model: `{res['model']}`.",
-        "",
-    ]
-    if res.get("note"):
-        out += [f"Note: {res['note']}.", ""]
-    if loaded:
-        out += [f"**Taken under load**: the 1-minute load average was {mach['load'][0]:.1f} at the start and "
-                f"{mach.get('load_end', [0])[0]:.1f} at the end on {mach['cores']} cores (other processes were running), "
-                "so absolute times are slower and noisier than on an idle machine; the ratios between columns were "
-                "measured in the same run and are the meaningful part.", ""]
-    out += [
-        "Median latency per image in milliseconds, end to end through `inpaintkit.inpaint` (numpy in, numpy out; "
-        "images above 512 px are filled crop by crop at the 512 px working size, for every method). "
-        "Square cases: astronaut photo with a 10 % object mask; 1920x1080: chelsea photo upscaled, one object (5 %); "
-        "4096x4096: astronaut upscaled, two objects (2 %).",
-        "",
-        markdown_table(["case"] + names, lat),
-        "",
-        f"Practical roofline: **{roof:.0f} GFLOP/s**, the faster dense fp32 kernel measured at the start and the end "
-        f"of the run (medians: `torch.mm` {MATMUL_N}² {_kernel(res, 'mm_gflops')} GFLOP/s, 3x3 convolution "
-        f"256→256 at 64² {_kernel(res, 'conv_gflops')} GFLOP/s; "
-        f"{res['matmul'].get('threads', '?')} torch threads; the model and "
-        f"onnxruntime ran with {mach.get('threads', 'default')} threads). "
-        "GFLOP = the network's convolution/matmul FLOP for the whole `inpaint` call (all crops), counted by "
-        "`torch.utils.flop_counter`; GFLOP/s = GFLOP / median latency (so the end-to-end overhead counts against it). "
-        "Peak RSS = the high-water mark (`VmHWM`) of a fresh process per case and method (Python, torch, the model, the input photo "
-        "and the output included); in brackets how much of it came after the model and the photo were loaded, "
-        "i.e. what filling itself added.",
-        "",
-        markdown_table(["case", "GFLOP", "PyTorch GFLOP/s (% of roofline)", "onnxruntime GFLOP/s (% of roofline)",
-                        "peak RSS MB (+ by filling), PyTorch", "same, onnxruntime", "peak RSS MB, any method"], eff),
-    ]
-    for title, lines in sections:
-        out += ["", f"## {title}", ""] + [f"- {line}" for line in lines]
-    return "\n".join(out) + "\n"
-
-
-def _main(argv: list[str]) -> None:  # the subprocess entry point: python -m inpaintkit.bench KIND SPEC
+def _main(argv: list[str]) -> None:  # the subprocess entry point (python -m inpaintkit.bench KIND SPEC runs it too)
     kind, spec = argv[0], json.loads(argv[1])
-    if kind == "matmul":
+    if kind == "matmul" and spec.get("torch", True):
         print(json.dumps(run_matmul(spec["n"], threads=spec.get("threads"))))
+    elif kind == "matmul":
+        print(json.dumps(run_matmul_numpy(spec["n"])))
     else:
         print(json.dumps(run_case(spec)))
 

@@ -97,17 +97,21 @@ def masks_cmd(
 def bench_cmd(
     markdown: Optional[Path] = typer.Option(None, "--markdown", help="Also write the report here (e.g. docs/performance.md)."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the raw results as JSON here."),
-    model: Optional[str] = typer.Option(None, "--model", help="Network to time (default: the bundled default model)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Network to time (default: the bundled default model; without PyTorch a bundled name or an .onnx file)."),
     repeats: int = typer.Option(7, "--repeats", help="Timed runs per case and method (after one warm-up); the median is reported."),
     budget: float = typer.Option(15.0, "--budget", help="Stop repeating a case after this many seconds (at least one run)."),
     quick: bool = typer.Option(False, "--quick", help="Only the 128² and 256² cases (a smoke run)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch / onnxruntime threads per case (default: all cores; 1 is steadier on a busy machine)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Latency (model in PyTorch and onnxruntime, Telea, NS, biharmonic), GFLOP/s vs the roofline, peak memory."""
+    """Latency (model in PyTorch and onnxruntime, Telea, NS, biharmonic), GFLOP/s vs the roofline, peak memory.
+
+    Without PyTorch: the model's shipped ONNX graph, Telea and NS, and a numpy roofline (no GFLOP count).
+    """
     import json
 
-    from inpaintkit.bench import format_markdown, run_bench
+    from inpaintkit.bench import run_bench
+    from inpaintkit.bench_report import format_markdown
     from inpaintkit.fileio import atomic_write_text
 
     if repeats < 1 or budget <= 0 or (threads is not None and threads < 1):
