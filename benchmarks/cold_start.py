@@ -57,10 +57,12 @@ def imported(python: str, args: list[str]) -> list[str]:
     return res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "?"
 
 
-def site_size(python: str) -> str:
+def site_mb(python: str) -> float:
+    """The size of ``python``'s site-packages in MB (10^6 bytes of file contents, ``du -sb``: the unit of
+    :func:`largest`)."""
     site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    return subprocess.run(["du", "-sh", site], capture_output=True, text=True).stdout.split()[0]
+    return int(subprocess.run(["du", "-sb", site], capture_output=True, text=True, check=True).stdout.split()[0]) / 1e6
 
 
 SIZES = """
@@ -73,11 +75,44 @@ print(json.dumps(out))
 """
 
 
+def dist_sizes(python: str) -> dict[str, float]:
+    """Every distribution installed for ``python`` with its size in MB (the files its RECORD lists)."""
+    res = subprocess.run([python, "-c", SIZES], capture_output=True, text=True, check=True)
+    return {k: v / 1e6 for k, v in json.loads(res.stdout).items()}
+
+
+def top(sizes: dict[str, float], n: int = 6) -> list[tuple[str, float]]:
+    """The ``n`` largest of ``sizes`` (name -> MB), largest first."""
+    return sorted(sizes.items(), key=lambda kv: -kv[1])[:n]
+
+
 def largest(python: str, n: int = 6) -> list[tuple[str, float]]:
     """The ``n`` largest distributions in ``python``'s environment, in MB (the files each one's RECORD lists)."""
-    res = subprocess.run([python, "-c", SIZES], capture_output=True, text=True, check=True)
-    sizes = json.loads(res.stdout)
-    return [(k, v / 1e6) for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])[:n]]
+    return top(dist_sizes(python), n)
+
+
+def fill_command(folder: Path) -> list[str]:
+    """``inpaintkit`` arguments that fill the 600x400 photo written into ``folder`` (:func:`photo`)."""
+    img, mask = photo(folder)
+    return ["fill", str(img), "-m", str(mask), "-o", str(folder / "out.png"), "--overwrite"]
+
+
+def measure(python: str, fill: list[str], runs: int) -> dict:
+    """Cold-start medians (s) of one interpreter, the heavy modules its fill imports, its site-packages MB."""
+    cli = str(Path(python).parent / "inpaintkit")
+    return {"python": python, "floor_s": timed([python, "-c", "import numpy, cv2, PIL"], runs),
+            "help_s": timed([cli, "--help"], runs), "fill_s": timed([cli, *fill], runs),
+            "imports": imported(python, fill), "site_mb": site_mb(python)}
+
+
+def table(rows: list[dict]) -> list[str]:
+    """The markdown table of :func:`measure`'s rows."""
+    lines = ["| python | import numpy, cv2, PIL | inpaintkit --help | inpaintkit fill 600x400 | fill imports | site-packages |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        lines.append(f"| {r['python']} | {r['floor_s']:.2f} s | {r['help_s']:.2f} s | {r['fill_s']:.2f} s | "
+                     f"{r['imports']} | {r['site_mb']:.0f} MB |")
+    return lines
 
 
 def main(argv=None) -> None:
@@ -87,19 +122,10 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     pythons = args.python or [sys.executable]
     with tempfile.TemporaryDirectory() as tmp:
-        img, mask = photo(Path(tmp))
-        out = Path(tmp) / "out.png"
-        fill = ["fill", str(img), "-m", str(mask), "-o", str(out), "--overwrite"]
-        print("| python | import numpy, cv2, PIL | inpaintkit --help | inpaintkit fill 600x400 | fill imports | site-packages |")
-        print("| --- | --- | --- | --- | --- | --- |")
-        for py in pythons:
-            cli = str(Path(py).parent / "inpaintkit")
-            floor = timed([py, "-c", "import numpy, cv2, PIL"], args.runs)
-            helps = timed([cli, "--help"], args.runs)
-            filled = timed([cli, *fill], args.runs)
-            print(f"| {py} | {floor:.2f} s | {helps:.2f} s | {filled:.2f} s | {imported(py, fill)} | {site_size(py)} |")
-        for py in pythons:
-            print(f"\nlargest distributions in {py}: " + ", ".join(f"{k} {mb:.0f} MB" for k, mb in largest(py)))
+        fill = fill_command(Path(tmp))
+        print("\n".join(table([measure(py, fill, args.runs) for py in pythons])))
+    for py in pythons:
+        print(f"\nlargest distributions in {py}: " + ", ".join(f"{k} {mb:.0f} MB" for k, mb in largest(py)))
 
 
 if __name__ == "__main__":

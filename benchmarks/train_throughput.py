@@ -32,7 +32,10 @@ from inpaintkit.losses import reconstruction_loss
 from inpaintkit.masks import MaskGenerator
 from inpaintkit.models import create_model, list_models
 
-BEGIN, END = "<!-- train_throughput:begin -->", "<!-- train_throughput:end -->"
+sys.path.append(str(Path(__file__).resolve().parent))  # benchmarks/, for the shared helper (last: shadows nothing)
+from _sections import write_section  # noqa: E402
+
+SECTION = "train_throughput"  # the marked section of --markdown FILE (_sections.py)
 VARIANTS = [("fp32", False, False), ("fp32 CL", False, True), ("bf16", True, False), ("bf16 CL", True, True)]
 
 
@@ -134,20 +137,6 @@ def run(models: list[str], size: int, batch: int, threads: int, steps: int, warm
     return "\n".join(lines) + "\n"
 
 
-def write_markdown(path: Path, table: str) -> None:
-    """Replace the marked section of ``path`` with ``table``, or append a marked section."""
-    section = f"{BEGIN}\n{table}{END}\n"
-    text = path.read_text() if path.is_file() else ""
-    if BEGIN in text and END in text and text.index(BEGIN) < text.index(END):
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + tail
-    else:
-        text = text + ("\n" if text and not text.endswith("\n\n") else "") + section
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", default="", help="comma-separated names (default: every registered network)")
@@ -168,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     table = run(models, a.size, a.batch, a.threads, a.steps, a.warmup)
     print(table, end="")
     if a.markdown:
-        write_markdown(a.markdown, table)
+        write_section(a.markdown, SECTION, table)
         print(f"wrote {a.markdown}", file=sys.stderr)
     return 0
 

@@ -52,8 +52,11 @@ from inpaintkit.video.flow import warp
 from inpaintkit.video.io import FrameWriter, list_frames
 from inpaintkit.video.propagate import Propagator
 
+sys.path.append(str(Path(__file__).resolve().parent))  # benchmarks/, for the shared helper (last: shadows nothing)
+from _sections import write_section  # noqa: E402
+
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "video"
-BEGIN, END = "<!-- video_bench:begin -->", "<!-- video_bench:end -->"
+SECTION = "video_bench"  # the marked section of --markdown FILE (_sections.py)
 METHODS = ("video", "video/medium", "video/true-flow", "model/frame", "telea/frame")
 
 
@@ -309,18 +312,6 @@ def report(rows, spd, mem, n, threads) -> str:
     return "\n".join(lines)
 
 
-def write_markdown(path: Path, text: str) -> None:
-    from inpaintkit.fileio import atomic_write_text
-
-    section = f"{BEGIN}\n{text}\n{END}"
-    old = path.read_text() if path.exists() else ""
-    if BEGIN in old and END in old:
-        new = old[: old.index(BEGIN)] + section + old[old.index(END) + len(END):]
-    else:
-        new = old + ("\n" if old else "") + section + "\n"
-    atomic_write_text(path, new)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
@@ -357,7 +348,7 @@ def main() -> None:
     if args.strips:
         strips(args.strips, filler)
     if args.markdown:
-        write_markdown(args.markdown, text)
+        write_section(args.markdown, SECTION, text)
         print(f"wrote {args.markdown}", file=sys.stderr)
 
 
