@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from inpaintkit.data import list_dataset
@@ -25,6 +25,8 @@ from inpaintkit.images import preprocess, read_image
 from inpaintkit.masks import MaskGenerator
 
 ROOT = Path(__file__).resolve().parents[1]
+CALIBRATE = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
+             "entropy": CalibrationMethod.Entropy}
 DATA = (ROOT / ".." / "shared" / "data").resolve()
 
 
@@ -77,6 +79,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=100, help="test images per band for the evaluation")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--keep-fp32", type=int, default=0, help="leave the first and the last N convolutions in fp32")
+    ap.add_argument("--calibrate", choices=["minmax", "percentile", "entropy"], default="minmax",
+                    help="how activation ranges are set from the calibration faces")
     ap.add_argument("--work", type=Path, default=Path("/tmp/inpaintkit-int8"))
     args = ap.parse_args()
     if not (DATA / "celeba").is_dir():
@@ -98,7 +102,7 @@ def main() -> None:
         keep = convs[: args.keep_fp32] + convs[len(convs) - args.keep_fp32:] if args.keep_fp32 else []
         quantize_static(args.work / "pre.onnx", args.work / "int8-raw.onnx", Faces(names, args.calibration),
                         quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        per_channel=True, nodes_to_exclude=keep)
+                        per_channel=True, nodes_to_exclude=keep, calibrate_method=CALIBRATE[args.calibrate])
     finally:
         os.chdir(here)
     like = onnx.load(shipped)

@@ -1,6 +1,6 @@
 """The torch-free install's targets (#14), side by side with the full install in one run (not a timed test).
 
-    python benchmarks/light_targets.py --light .venv-light/bin/python --full .venv/bin/python --markdown docs/performance-light.md
+    python benchmarks/light_targets.py --light .venv-light/bin/python --full .venv/bin/python --markdown docs/install.md
     python benchmarks/light_targets.py --light .venv-light/bin/python --full .venv/bin/python --runs 1 --repeats 1  # smoke run
 
 In one run, with the two interpreters given:
@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -42,15 +41,17 @@ from _sections import write_section  # noqa: E402
 from cold_start import dist_sizes, fill_command, measure, table, top  # noqa: E402
 from perf_targets import verdict  # noqa: E402
 
+from inpaintkit.bench import cpu_name  # noqa: E402
+
 SECTION = "light_targets"
-HEAD = """# Performance of the torch-free install
+HEAD = """# The two installs: size, cold start, a busy machine
 
 The targets of issue #14 for the torch-free install (`pip install inpaintkit`, no PyTorch): a cold `inpaintkit fill`
 within a second, an install within 150 MB, and latency on a busy machine within 2x of idle, measured side by side
 with the full install in one run of `python benchmarks/light_targets.py --light .venv-light/bin/python --full
-.venv/bin/python --markdown docs/performance-light.md` on a quiet machine. That command rewrites the marked section
-below and leaves the rest of this file alone; warm latency comes from `inpaintkit bench --markdown FILE` under
-each interpreter.
+.venv/bin/python --markdown docs/install.md` on a quiet machine. That command rewrites the marked section
+below and leaves the rest of this file alone; warm latency is in docs/performance.md (full install) and
+docs/performance-light.md (torch-free), from `inpaintkit bench --markdown FILE` under each interpreter.
 """
 COLD_S, INSTALL_MB, BUSY_RATIO = 1.0, 150.0, 2.0
 FLOOR_DISTS = ("numpy", "onnxruntime")  # the two libraries inference cannot do without
@@ -85,16 +86,6 @@ def busy(python: str, backends: tuple[str, ...], repeats: int, threads: int | No
     if res.returncode:
         sys.exit(f"{shlex.join(cmd)} failed (exit {res.returncode})")
     return json.loads(res.stdout.strip().splitlines()[-1])
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def run(args) -> dict:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -28,6 +27,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from tqdm import tqdm
 
+from inpaintkit.bench import cpu_name
 from inpaintkit.losses import reconstruction_loss
 from inpaintkit.masks import MaskGenerator
 from inpaintkit.models import create_model, list_models
@@ -97,16 +97,6 @@ def time_variants(name: str, image: torch.Tensor, mask: torch.Tensor, steps: int
                 v.times.append(t)
             bar.update()
     return [statistics.median(v.times) for v in variants]
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def run(models: list[str], size: int, batch: int, threads: int, steps: int, warmup: int) -> str:

@@ -37,16 +37,10 @@ CLASSICAL = ["telea", "ns", "biharmonic", "patchmatch"]
 
 
 def cpu_info() -> str:
-    """``"<model name>, <n> cores"`` from /proc/cpuinfo where available."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores"
+    """``"<model name>, <n> cores"``."""
+    from inpaintkit.bench import cpu_name
+
+    return f"{cpu_name()}, {os.cpu_count()} cores"
 
 
 def load_json(path: Path, default):

@@ -252,6 +252,17 @@ def network_flops(net, case: dict, synthetic: bool = False) -> float:
     return float(counter.get_total_flops())
 
 
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else what ``platform`` says)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _machine() -> dict:
     """The machine line of the report; ``torch`` is None in the torch-free install."""
     import onnxruntime
@@ -261,15 +272,7 @@ def _machine() -> dict:
         import torch as _torch
 
         torch = _torch.__version__
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch, "onnxruntime": onnxruntime.__version__,
+    return {"cpu": cpu_name(), "cores": os.cpu_count(), "torch": torch, "onnxruntime": onnxruntime.__version__,
             "python": platform.python_version(), "load": list(os.getloadavg()),
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
