@@ -55,7 +55,12 @@ docs/performance-light.md (torch-free), from `inpaintkit bench --markdown FILE` 
 """
 COLD_S, INSTALL_MB, BUSY_RATIO = 1.0, 150.0, 2.0
 FLOOR_DISTS = ("numpy", "onnxruntime")  # the two libraries inference cannot do without
-BUSY = (("torch-free", "light", ("onnx",)), ("full", "full", ("torch", "onnx")))  # (label, interpreter, backends)
+# (label, interpreter, backends, OMP_WAIT_POLICY): the `inpaintkit` command sets PASSIVE before torch loads
+# (cli.main); the Python API leaves the environment as the caller has it, so that is measured too
+BUSY = (("torch-free", "light", ("onnx",), "PASSIVE"), ("full, CLI", "full", ("torch", "onnx"), "PASSIVE"),
+        ("full, API", "full", ("torch",), None))
+WHO = {"torch-free": "torch-free install", "full, CLI": "full install, as the `inpaintkit` command runs "
+       "(OMP_WAIT_POLICY=PASSIVE)", "full, API": "full install, Python API with the environment untouched"}
 
 OWN = """
 import importlib.util, json, os, sysconfig
@@ -77,12 +82,13 @@ def own_package_mb(python: str) -> float:
     return json.loads(res.stdout) / 1e6
 
 
-def busy(python: str, backends: tuple[str, ...], repeats: int, threads: int | None) -> list[dict]:
-    """``busy_machine.py``'s rows, measured under ``python``."""
+def busy(python: str, backends: tuple[str, ...], repeats: int, threads: int | None, wait: str | None) -> list[dict]:
+    """``busy_machine.py``'s rows, measured under ``python`` with ``OMP_WAIT_POLICY=wait`` (None: as inherited)."""
     cmd = [python, str(HERE / "busy_machine.py"), "--json", "--repeats", str(repeats), "--backends", *backends]
     if threads:
         cmd += ["--threads", str(threads)]
-    res = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)  # its stderr goes to ours
+    env = dict(os.environ, **({"OMP_WAIT_POLICY": wait} if wait else {}))
+    res = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)  # its stderr goes to ours
     if res.returncode:
         sys.exit(f"{shlex.join(cmd)} failed (exit {res.returncode})")
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -100,9 +106,10 @@ def run(args) -> dict:
             print(f"cold start: {py}", file=sys.stderr)
             res["cold"][key] = measure(py, fill, args.runs)
     res["busy"] = []
-    for label, key, backends in BUSY:
+    for label, key, backends, wait in BUSY:
         print(f"busy machine: {pythons[key]} ({', '.join(backends)})", file=sys.stderr)
-        res["busy"] += [dict(r, install=label) for r in busy(pythons[key], backends, args.repeats, args.threads)]
+        rows = busy(pythons[key], backends, args.repeats, args.threads, wait)
+        res["busy"] += [dict(r, install=label) for r in rows]
     res["sizes"] = dist_sizes(args.light)
     res["own_mb"] = own_package_mb(args.light)
     res["load_end"] = list(os.getloadavg())
@@ -136,12 +143,12 @@ def targets(res: dict) -> list[str]:
              f"{light['fill_s']:.2f} s (`python -c \"import numpy, cv2, PIL\"`: {light['floor_s']:.2f} s; full install: "
              f"{full['fill_s']:.2f} s) — {verdict(light['fill_s'] <= COLD_S)}",
              install_target(res)]
-    for label, _, backends in BUSY:
+    for label, _, backends, _ in BUSY:
         for backend in backends:
             rows = [r for r in res["busy"] if r["install"] == label and r["backend"] == backend]
             detail = ", ".join(f"{r['side']}²: {r['ratio']:.2f}x" for r in rows)
             ok = verdict(all(r["ratio"] <= BUSY_RATIO for r in rows)) if len(rows) == 2 else "**not measured**"
-            lines.append(f"one core busy ≤ {BUSY_RATIO:.0f}x idle at 128² and 512², {backend} ({label} install): "
+            lines.append(f"one core busy ≤ {BUSY_RATIO:.0f}x idle at 128² and 512², {backend}, {WHO[label]}: "
                          f"{detail or 'no rows'} — {ok}")
     lines.append("warm latency, both installs: not timed by this run — `inpaintkit bench --markdown FILE` under "
                  "each interpreter")

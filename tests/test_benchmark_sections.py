@@ -74,7 +74,8 @@ def test_the_other_benchmarks_write_through_the_helper():
 
 def figures(cold_s=0.8, site_mb=120.0, own_mb=20.0, numpy_mb=40.0, ort_mb=60.0, ratio=1.5, load=0.1) -> dict:
     busy = [{"install": install, "backend": b, "side": s, "idle_s": 0.01 * s / 128, "busy_s": ratio * 0.01 * s / 128,
-             "ratio": ratio} for install, b in (("torch-free", "onnx"), ("full", "torch"), ("full", "onnx"))
+             "ratio": ratio} for install, b in (("torch-free", "onnx"), ("full, CLI", "torch"), ("full, CLI", "onnx"),
+                                                          ("full, API", "torch"))
             for s in (128, 512)]
     cold = {k: {"python": f"/{k}/bin/python", "floor_s": 0.3, "help_s": 0.5, "fill_s": cold_s, "imports": "[]",
                 "site_mb": site_mb if k == "light" else 900.0} for k in ("light", "full")}
@@ -84,20 +85,20 @@ def figures(cold_s=0.8, site_mb=120.0, own_mb=20.0, numpy_mb=40.0, ort_mb=60.0, 
 
 
 def test_targets_met():
-    cold, install, torch_free, torch, onnx, warm = light_targets.targets(figures())
+    cold, install, torch_free, torch, onnx, api, warm = light_targets.targets(figures())
     assert cold.startswith("cold `inpaintkit fill` 600x400") and "0.80 s" in cold and "0.30 s" in cold
     assert cold.endswith("— **met**")
     assert "140 MB (site-packages 120 MB + 20 MB of the inpaintkit package, which this editable" in install and "— **met**" in install
     assert "numpy 40 MB + onnxruntime 60 MB = 100 MB, which leaves 50 MB for everything else" in install
-    for line, what in ((torch_free, "onnx (torch-free install)"), (torch, "torch (full install)"),
-                       (onnx, "onnx (full install)")):
+    for line, what in ((torch_free, "onnx, torch-free install"), (torch, "torch, full install, as the `inpaintkit`"),
+                       (onnx, "onnx, full install, as the"), (api, "torch, full install, Python API")):
         assert what in line and "128²: 1.50x, 512²: 1.50x — **met**" in line
     assert "not timed by this run" in warm
 
 
 def test_targets_not_met():
     lines = light_targets.targets(figures(cold_s=1.2, site_mb=400.0, own_mb=0.0, numpy_mb=71.0, ort_mb=80.0, ratio=2.5))
-    assert all(line.endswith("— **not met**") for line in lines[:1] + lines[2:5])
+    assert all(line.endswith("— **not met**") for line in lines[:1] + lines[2:6])
     install = lines[1]
     assert "400 MB (site-packages 400 MB;" in install and "— **not met**" in install
     assert "= 151 MB, above 150 MB on its own: the target is out of reach" in install
@@ -117,4 +118,4 @@ def test_report_has_the_machine_line_the_tables_and_the_targets():
     assert "| /light/bin/python | 0.30 s | 0.50 s | 0.80 s | [] | 120 MB |" in text
     assert "| torch-free | onnx | 512² | 40 ms | 60 ms | 1.50x |" in text
     assert "opencv-python-headless 90 MB, onnxruntime 60 MB; the inpaintkit package itself" in text
-    assert text.count("\n- ") == 6
+    assert text.count("\n- ") == 7
