@@ -206,3 +206,20 @@ def test_push_pull_all_hole_gives_no_nan():
 
 def test_generators_doctest():
     assert doctest.testmod(importlib.import_module("inpaintkit.models.generators")).failed == 0
+
+
+def test_blur_out_removes_the_sub_pixel_checkerboard_and_keeps_the_weights():
+    plain = create_model("fillnet", widths=(8, 16, 32), n_blocks=2)
+    blurred = create_model("fillnet", widths=(8, 16, 32), n_blocks=2, blur_out=True)
+    blurred.load_state_dict(plain.state_dict())  # no new parameters: a shipped model warm-starts it
+    assert blurred.config["blur_out"] and "blur_out" not in plain.config
+    with torch.no_grad():  # an output layer that draws the same value in every 2x2 cell's top-left pixel only
+        for net in (plain, blurred):
+            net.out.bias.copy_(torch.tensor([1.0, -1, -1, 1] * 3))  # pixel-shuffle order: channel c*4 + (dy*2 + dx)
+    image, mask = tiny_batch()
+    known = torch.zeros_like(mask)  # no hole: the first guess is the image itself, the rest is the residual
+    with torch.no_grad():
+        checker = plain(image, known) - image
+        smooth = blurred(image, known) - image
+    assert checker[..., 4:-4, 4:-4].abs().mean() > 0.9  # +-1 checkerboard through the pixel-shuffle
+    assert smooth[..., 4:-4, 4:-4].abs().max() < 1e-5  # the [1, 2, 1] filter is zero at the 2-pixel period

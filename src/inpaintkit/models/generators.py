@@ -23,6 +23,10 @@ Shapes for a 128² input with the default widths (48, 96, 192) as (c1, c2, c3)::
     conv3x3 -> 12, pixel-shuffle2        [B,3,128,128]   residual
     pred = coarse + residual
 
+``blur_out=True`` smooths the residual with a fixed separable [1, 2, 1] / 4 filter after the pixel-shuffle: the
+filter is zero at the 2-pixel period, so the sub-pixel checkerboard that a pixel-shuffle output draws cheaply
+when a texture loss asks for high frequencies (docs/training.md, "The realism stage") cannot be drawn at all.
+
 It is fully convolutional (any size that is a multiple of 8; the contract pads). ``spectral=k`` (``fillnet-ffc``)
 adds a global Fourier unit to the last k blocks (:mod:`~inpaintkit.models.fourier`): LaMa's idea of a receptive
 field as large as the image, for holes wider than the dilated blocks reach at 512 px and above.
@@ -93,6 +97,21 @@ class ResBlock(nn.Module):
         return y if self.spectral is None else y + self.spectral(x)
 
 
+def blur121(x: Tensor) -> Tensor:
+    """Separable [1, 2, 1] / 4 smoothing of each channel of ``x`` [B,C,H,W] (replicate borders); zero response at
+    the 2-pixel period.
+
+    Example:
+        >>> checker = (torch.arange(4)[:, None] + torch.arange(4)[None, :]) % 2 * 2.0 - 1  # +-1 checkerboard
+        >>> bool(blur121(checker[None, None])[..., 1:3, 1:3].abs().max() < 1e-6)
+        True
+    """
+    c = x.shape[1]
+    k = x.new_tensor([0.25, 0.5, 0.25])
+    x = F.conv2d(F.pad(x, (1, 1, 0, 0), mode="replicate"), k.view(1, 1, 1, 3).expand(c, 1, 1, 3), groups=c)
+    return F.conv2d(F.pad(x, (0, 0, 1, 1), mode="replicate"), k.view(1, 1, 3, 1).expand(c, 1, 3, 1), groups=c)
+
+
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1), nn.LeakyReLU(0.2, inplace=True))
 
@@ -101,7 +120,8 @@ class FillNet(InpaintingNetwork):
     multiple = 8
 
     def __init__(self, widths: tuple[int, int, int] = (48, 96, 192), n_blocks: int = 6,
-                 dilations: tuple[int, ...] = (1, 2, 4, 8), coarse: bool = True, spectral: int = 0):
+                 dilations: tuple[int, ...] = (1, 2, 4, 8), coarse: bool = True, spectral: int = 0,
+                 blur_out: bool = False):
         super().__init__()
         widths = tuple(int(w) for w in widths)
         dilations = tuple(int(d) for d in dilations)
@@ -110,6 +130,9 @@ class FillNet(InpaintingNetwork):
         self.config = {"widths": list(widths), "n_blocks": n_blocks, "dilations": list(dilations), "coarse": coarse}
         if spectral:  # only when used, so the configs of the shipped plain models stay as they were
             self.config["spectral"] = int(spectral)
+        if blur_out:
+            self.config["blur_out"] = True
+        self.blur_out = bool(blur_out)
         c1, c2, c3 = widths
         self.coarse = coarse
         cin = 4 * (7 if coarse else 4)
@@ -139,7 +162,8 @@ class FillNet(InpaintingNetwork):
         x = self.blocks(self.down2(e2))  # [B,c3,H/8,W/8]
         x = self.dec2(F.interpolate(self.lat2(x), scale_factor=2, mode="bilinear", align_corners=False) + e2)
         x = self.dec1(F.interpolate(self.lat1(x), scale_factor=2, mode="bilinear", align_corners=False) + e1)
-        return coarse + F.pixel_shuffle(self.out(x), 2).float()  # [B,3,H,W]
+        residual = F.pixel_shuffle(self.out(x), 2).float()  # [B,3,H,W]
+        return coarse + (blur121(residual) if self.blur_out else residual)
 
 
 @register_model(name="fillnet")
