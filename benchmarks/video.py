@@ -49,7 +49,8 @@ from inpaintkit.inference import fill_array
 from inpaintkit.model_spec import load_filler
 from inpaintkit.video import Stats, VideoFillConfig, fill_video, fill_video_file, paired
 from inpaintkit.video.flow import warp
-from inpaintkit.video.io import FrameWriter, list_frames
+from inpaintkit.video.io import list_frames
+from inpaintkit.video.write import FrameWriter
 from inpaintkit.video.propagate import Propagator
 
 sys.path.append(str(Path(__file__).resolve().parent))  # benchmarks/, for the shared helper (last: shadows nothing)

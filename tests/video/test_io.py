@@ -1,11 +1,12 @@
-"""io.py: folders and video files in and out, atomic outputs, mask sources."""
+"""io.py and write.py: folders and video files in and out, atomic outputs, mask sources."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from inpaintkit.video.io import FrameWriter, VideoError, check_output, open_clip, open_masks
+from inpaintkit.video.io import VideoError, open_clip, open_masks
+from inpaintkit.video.write import FrameWriter, check_output
 
 from .synthetic import moving_square
 

@@ -30,7 +30,7 @@ def restore_cmd(
     Exit code: 0 done, 1 some photos of a folder failed (listed), 2 usage error.
     """
     from inpaintkit.damage.detector import DetectorError
-    from inpaintkit.restore import RestoreError, restore_file, restore_folder
+    from inpaintkit.restore import RestoreError, restore_file
 
     errors = (_fill_errors(), DetectorError, RestoreError, OSError)
     if not 0 <= sensitivity <= 1:
@@ -49,18 +49,7 @@ def restore_cmd(
               detect_size=detect_size)
     try:
         if photo.is_dir():
-            for path, option in ((out, "--out"), (mask_out, "--mask-out")):
-                if path is not None and path.exists() and not path.is_dir():
-                    raise fail(f"'{photo}' is a folder, so {option} must be a folder too ('{path}' is a file)")
-                if path is not None:
-                    _check_output(path, option, folder=True)
-            done, skipped = restore_folder(photo, out, mask_out, overwrite=overwrite, progress=not quiet, **kw)
-            typer.echo(printable(f"restored {len(done)} of {len(done) + len(skipped)} photos -> {out}"))
-            for name, why in skipped:
-                typer.echo(printable(f"  skipped {name}: {why}"))
-            if any(not why.startswith("output exists") for _, why in skipped):
-                raise typer.Exit(code=1)
-            return
+            return _restore_folder(photo, out, mask_out, overwrite, quiet, kw)
         target = out / photo.name if out.is_dir() else out
         for path, option in ((target, "--out"), (mask_out, "--mask-out")):
             if path is None:
@@ -75,3 +64,20 @@ def restore_cmd(
         raise fail(_message(e))
     extra = f" and {mask_out}" if mask_out is not None else ""
     typer.echo(printable(f"wrote {target}{extra} ({100 * fraction:.2f}% of the pixels marked as damage and filled)"))
+
+
+def _restore_folder(photo: Path, out: Path, mask_out: Optional[Path], overwrite: bool, quiet: bool, kw: dict) -> None:
+    """The folder form of ``restore``: every photo of ``photo`` into the folder ``out``; exit 1 if some failed."""
+    from inpaintkit.restore import restore_folder
+
+    for path, option in ((out, "--out"), (mask_out, "--mask-out")):
+        if path is not None and path.exists() and not path.is_dir():
+            raise fail(f"'{photo}' is a folder, so {option} must be a folder too ('{path}' is a file)")
+        if path is not None:
+            _check_output(path, option, folder=True)
+    done, skipped = restore_folder(photo, out, mask_out, overwrite=overwrite, progress=not quiet, **kw)
+    typer.echo(printable(f"restored {len(done)} of {len(done) + len(skipped)} photos -> {out}"))
+    for name, why in skipped:
+        typer.echo(printable(f"  skipped {name}: {why}"))
+    if any(not why.startswith("output exists") for _, why in skipped):
+        raise typer.Exit(code=1)

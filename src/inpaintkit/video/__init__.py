@@ -27,9 +27,9 @@ from typing import Iterable, Iterator, Optional
 import numpy as np
 from PIL import Image
 
-from inpaintkit.video.io import (Clip, FrameWriter, MaskSource, VideoError, check_output, open_clip,
-                                 open_masks)
+from inpaintkit.video.io import Clip, MaskSource, VideoError, open_clip, open_masks
 from inpaintkit.video.propagate import Propagator, Stats, VideoFillConfig
+from inpaintkit.video.write import FrameWriter, check_output
 
 __all__ = ["Stats", "VideoError", "VideoFillConfig", "fill_video", "fill_video_file"]
 
