@@ -225,3 +225,15 @@ def test_load_state_refuses_a_model_file_and_wrong_shapes(tmp_path):
         load_state(tmp_path / "c.safetensors", modules={"g": other}, optimizers={})
     assert "shape mismatch" in one_line_error(e)
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_a_warm_start_may_add_layers_but_every_given_tensor_must_fit():
+    plain = create_model("fillnet", widths=(8, 16, 32), n_blocks=2)
+    grown = create_model("fillnet", widths=(8, 16, 32), n_blocks=2, refine=4)
+    with pytest.raises(CheckpointError, match="missing"):
+        ckpt.load_weights(grown, plain.state_dict(), "plain.safetensors")
+    new = ckpt.load_weights(grown, plain.state_dict(), "plain.safetensors", new_ok=True)
+    assert new and all(k.startswith("refine.") for k in new)
+    extra = dict(plain.state_dict(), stray=torch.zeros(1))
+    with pytest.raises(CheckpointError, match="unexpected"):
+        ckpt.load_weights(grown, extra, "plain.safetensors", new_ok=True)

@@ -154,9 +154,11 @@ def load_model(path: str | os.PathLike):
     return net.eval()
 
 
-def check_fit(shapes: dict[str, tuple], tensors: dict[str, torch.Tensor], source="weights") -> None:
-    """One clear line when the tensors' names or shapes are not ``shapes``, or any of them is NaN or infinite."""
-    missing = sorted(set(shapes) - set(tensors))
+def check_fit(shapes: dict[str, tuple], tensors: dict[str, torch.Tensor], source="weights",
+              new_ok: bool = False) -> None:
+    """One clear line when the tensors' names or shapes are not ``shapes``, or any of them is NaN or infinite.
+    ``new_ok``: names of ``shapes`` that ``tensors`` lacks are allowed (layers a warm start adds)."""
+    missing = [] if new_ok else sorted(set(shapes) - set(tensors))
     extra = sorted(set(tensors) - set(shapes))
     bad = [k for k in shapes if k in tensors and tuple(shapes[k]) != tuple(tensors[k].shape)]
     if missing or extra or bad:
@@ -174,10 +176,15 @@ def check_finite(tensors: dict[str, torch.Tensor], source="weights") -> None:
             raise CheckpointError(f"{source}: tensor {k!r} holds NaN or infinite values (a diverged or damaged file)")
 
 
-def load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor], source="weights") -> None:
-    """``load_state_dict`` with one clear line when names or shapes do not fit, or a value is not finite."""
-    check_fit({k: tuple(v.shape) for k, v in net.state_dict().items()}, tensors, source)
-    net.load_state_dict(tensors)
+def load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor], source="weights", new_ok: bool = False) -> list[str]:
+    """``load_state_dict`` with one clear line when names or shapes do not fit, or a value is not finite.
+
+    ``new_ok`` (a warm start, ``init_from``): layers of ``net`` that ``tensors`` lacks keep their own initial
+    values — e.g. a ``fillnet`` with ``spectral`` or ``refine`` from a plain one, whose added layers start at zero.
+    Every tensor given must still fit. Returns the names left at their initial values."""
+    check_fit({k: tuple(v.shape) for k, v in net.state_dict().items()}, tensors, source, new_ok=new_ok)
+    net.load_state_dict(tensors, strict=not new_ok)
+    return sorted(set(net.state_dict()) - set(tensors))
 
 
 # --- training state -----------------------------------------------------------------------------

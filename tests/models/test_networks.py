@@ -223,3 +223,17 @@ def test_blur_out_removes_the_sub_pixel_checkerboard_and_keeps_the_weights():
         smooth = blurred(image, known) - image
     assert checker[..., 4:-4, 4:-4].abs().mean() > 0.9  # +-1 checkerboard through the pixel-shuffle
     assert smooth[..., 4:-4, 4:-4].abs().max() < 1e-5  # the [1, 2, 1] filter is zero at the 2-pixel period
+
+
+def test_refine_starts_as_the_model_without_it_and_learns():
+    from inpaintkit.checkpoint import load_weights
+
+    plain = create_model("fillnet", widths=(8, 16, 32), n_blocks=2).eval()
+    refined = create_model("fillnet", widths=(8, 16, 32), n_blocks=2, refine=4).eval()
+    load_weights(refined, plain.state_dict(), new_ok=True)
+    assert refined.config["refine"] == 4 and "refine" not in plain.config
+    image, mask = tiny_batch()
+    with torch.no_grad():
+        assert torch.equal(refined(image * (1 - mask), mask), plain(image * (1 - mask), mask))
+    refined(image * (1 - mask), mask).sum().backward()
+    assert refined.refine[-1].weight.grad.abs().sum() > 0  # the zero layer gets a gradient, so it can learn

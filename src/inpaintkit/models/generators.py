@@ -23,6 +23,9 @@ Shapes for a 128² input with the default widths (48, 96, 192) as (c1, c2, c3)::
     conv3x3 -> 12, pixel-shuffle2        [B,3,128,128]   residual
     pred = coarse + residual
 
+``refine=r`` adds a full-resolution stage after the decoder, ``pred + conv(act(conv(act(conv([pred, mask])))))``
+with ``r`` channels (zero at the start, so it warm-starts from a model without it).
+
 ``blur_out=True`` smooths the residual with a fixed separable [1, 2, 1] / 4 filter after the pixel-shuffle: the
 filter is zero at the 2-pixel period, so the sub-pixel checkerboard that a pixel-shuffle output draws cheaply
 when a texture loss asks for high frequencies (docs/training.md, "The realism stage") cannot be drawn at all.
@@ -121,7 +124,7 @@ class FillNet(InpaintingNetwork):
 
     def __init__(self, widths: tuple[int, int, int] = (48, 96, 192), n_blocks: int = 6,
                  dilations: tuple[int, ...] = (1, 2, 4, 8), coarse: bool = True, spectral: int = 0,
-                 blur_out: bool = False):
+                 blur_out: bool = False, refine: int = 0):
         super().__init__()
         widths = tuple(int(w) for w in widths)
         dilations = tuple(int(d) for d in dilations)
@@ -133,6 +136,13 @@ class FillNet(InpaintingNetwork):
         if blur_out:
             self.config["blur_out"] = True
         self.blur_out = bool(blur_out)
+        self.refine = None
+        if refine:  # a full-resolution stage on [pred, mask]; its last layer starts at zero
+            self.config["refine"] = int(refine)
+            r = int(refine)
+            self.refine = nn.Sequential(_conv(4, r), _conv(r, r), nn.Conv2d(r, 3, 3, padding=1))
+            nn.init.zeros_(self.refine[-1].weight)
+            nn.init.zeros_(self.refine[-1].bias)
         c1, c2, c3 = widths
         self.coarse = coarse
         cin = 4 * (7 if coarse else 4)
@@ -163,7 +173,10 @@ class FillNet(InpaintingNetwork):
         x = self.dec2(F.interpolate(self.lat2(x), scale_factor=2, mode="bilinear", align_corners=False) + e2)
         x = self.dec1(F.interpolate(self.lat1(x), scale_factor=2, mode="bilinear", align_corners=False) + e1)
         residual = F.pixel_shuffle(self.out(x), 2).float()  # [B,3,H,W]
-        return coarse + (blur121(residual) if self.blur_out else residual)
+        pred = coarse + (blur121(residual) if self.blur_out else residual)
+        if self.refine is not None:  # convolutions at full size: detail that no 2x2 sub-pixel phase decides
+            pred = pred + self.refine(torch.cat([pred, mask.to(pred.dtype)], 1).to(x.dtype)).float()
+        return pred
 
 
 @register_model(name="fillnet")

@@ -152,7 +152,7 @@ def build(cfg: TrainConfig, folder: Path, resume: bool) -> Run:
     net = create_model(cfg.model, **cfg.model_kwargs)
     cfg.model_kwargs = dict(net.config)
     if cfg.init_from and not resume:
-        ckpt.load_weights(net, ckpt.load_model(cfg.init_from).state_dict(), cfg.init_from)
+        ckpt.load_weights(net, ckpt.load_model(cfg.init_from).state_dict(), cfg.init_from, new_ok=True)
     ema = copy.deepcopy(net).eval().requires_grad_(False)
     modules = {"g": net, "ema": ema}
     optimizers = {"opt_g": torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=cfg.betas)}
