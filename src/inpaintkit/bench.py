@@ -131,8 +131,6 @@ def object_mask(h: int, w: int, ratio: float, objects: int = 1, seed: int = 0) -
     return mask.astype(bool)
 
 
-
-
 # --- one case (runs in a fresh process) ----------------------------------------------------------
 
 
