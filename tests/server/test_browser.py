@@ -521,8 +521,23 @@ def test_smart_selection_box_click_grow_shrink(page, disc):
     page.focus("#layer-smooth")
     page.keyboard.press("ArrowRight")
     assert page.locator("#layer-smooth-out").text_content() == "1"
+    smoothed = painted(page)
 
-    page.keyboard.press("Control+z")  # the selection is one action: undo removes it
+    page.keyboard.press("Control+z")  # every slider step is an action of its own: undo takes back the smoothing
+    expect(page.locator("#layer-smooth-out")).to_have_text("0")
+    assert np.array_equal(painted(page), shrunk)
+    page.keyboard.press("Control+Shift+z")  # and redo puts it back
+    expect(page.locator("#layer-smooth-out")).to_have_text("1")
+    assert np.array_equal(painted(page), smoothed)
+    for _ in range(13):  # the smoothing and 12 steps left: back to the selection grown by 6
+        page.keyboard.press("Control+z")
+    expect(page.locator("#layer-grow-out")).to_have_text("+6")
+    assert np.array_equal(painted(page), grown)
+    for _ in range(6):  # the 6 steps right: the selection as it came
+        page.keyboard.press("Control+z")
+    expect(page.locator("#layer-grow-out")).to_have_text("0")
+    assert np.array_equal(painted(page), sel)
+    page.keyboard.press("Control+z")  # and then the selection itself
     assert not painted(page).any() and page.locator("#layer-panel").is_hidden()
 
     page.mouse.click(*to_screen(page, 100, 75))  # a click on the object selects it too

@@ -4,7 +4,8 @@
 //
 // State is a list of actions replayed on top of the opened photo, so undo/redo covers painting and fills:
 //   {type: "stroke", mode: "brush"|"eraser", width, points: [[x, y], ...]}   (image pixels)
-//   {type: "clear"}   {type: "mask", canvas}   {type: "layer", source, raw, grow, smooth, canvas} (tools.js)
+//   {type: "clear"}   {type: "mask", canvas}   {type: "layer", source, raw, grow, smooth, canvas}
+//   {type: "adjust", layer, grow, smooth} (a slider moved: undo puts the layer's old outline back; tools.js)
 //   {type: "fill", image: {blob, bitmap}, maskBlob, hole, ms}   (hole: the binary mask canvas it filled)
 // The mask canvas has the image's size; painted pixels are opaque, and alpha > 127 is a hole when sent.
 // One request at a time: every call to the server goes through request(), which holds the page busy.
@@ -84,6 +85,7 @@ function clearMask() { maskCtx.clearRect(0, 0, el.maskCanvas.width, el.maskCanva
 // Rebuild image + mask from the photo and the action list (after undo/redo).
 function replay() {
   let image = state.base; let lastFill = null;
+  settleLayers(state.actions);  // tools.js: each layer's outline after the slider moves still in the list
   clearMask();
   for (const a of state.actions) {
     if (a.type === "stroke") drawStroke(maskCtx, a);

@@ -1,7 +1,8 @@
 // inpaintkit page: the model picker (GET /api/models), smart selection (POST /api/select, GrabCut) and damage
 // detection (POST /api/detect). A selection or a detection joins the mask as a layer: an action of its own
 // (undo removes it), painted over and erased like the rest, and, until the next fill, adjustable with the
-// Grow / shrink and Smooth sliders (mask.js: adjustLayer).
+// Grow / shrink and Smooth sliders (mask.js: adjustLayer). Moving a slider previews at once; letting it go
+// (or each arrow key) is an "adjust" action, so undo and redo step through the slider settings too.
 "use strict";
 
 // --- the model picker ------------------------------------------------------------------------------------
@@ -67,15 +68,43 @@ function refreshLayer() {
   el.smooth.value = String(layer.smooth); el.smoothOut.textContent = String(layer.smooth);
 }
 
-function onLayerSlider() {
+// Give every layer in `actions` the settings of its newest "adjust" (or its live preview), redrawn if changed.
+function settleLayers(actions) {
+  const settings = new Map();
+  for (const a of actions) {
+    if (a.type === "layer") settings.set(a, { grow: 0, smooth: 0 });
+    else if (a.type === "adjust") settings.set(a.layer, { grow: a.grow, smooth: a.smooth });
+  }
+  for (const [layer, set] of settings) {
+    const want = layer.preview || set;
+    if (layer.grow !== want.grow || layer.smooth !== want.smooth || !layer.canvas) {
+      layer.grow = want.grow; layer.smooth = want.smooth;
+      layer.canvas = adjustLayer(layer.raw, layer.grow, layer.smooth);
+    }
+  }
+}
+
+function sliderValues() { return { grow: Number(el.grow.value), smooth: Number(el.smooth.value) }; }
+
+function onLayerSlider() {  // while it moves: a preview, not yet an action
   const layer = editableLayer();
   if (!layer || state.busy) return;
-  layer.grow = Number(el.grow.value); layer.smooth = Number(el.smooth.value);
-  layer.canvas = adjustLayer(layer.raw, layer.grow, layer.smooth);
+  layer.preview = sliderValues();
+  replay();
+}
+
+function onLayerSliderDone() {  // let go: one undoable action (nothing if it ended where it started)
+  const layer = editableLayer();
+  if (!layer || state.busy) return;
+  const want = sliderValues(); delete layer.preview;
+  settleLayers(state.actions);  // the layer's settings without the preview
+  if (want.grow !== layer.grow || want.smooth !== layer.smooth) push({ type: "adjust", layer, ...want });
   replay();
 }
 el.grow.addEventListener("input", onLayerSlider);
 el.smooth.addEventListener("input", onLayerSlider);
+el.grow.addEventListener("change", onLayerSliderDone);
+el.smooth.addEventListener("change", onLayerSliderDone);
 el.layerDone.addEventListener("click", () => { el.layerPanel.hidden = true; });
 
 // A mask PNG from the server (white = selected) -> a layer action on the mask.
