@@ -545,6 +545,45 @@ def test_smart_selection_box_click_grow_shrink(page, disc):
     assert iou(painted(page), inside) >= 0.85
 
 
+class Magenta:
+    """Fills every hole pixel with magenta, so a blend with the photo can be read off the result."""
+
+    def fill(self, image, mask):
+        magenta = image.new_tensor([1.0, 0.0, 1.0]).view(1, 3, 1, 1)
+        return image * (1 - mask) + magenta * mask
+
+
+def test_feather_blends_the_fill_into_the_photo_outside_the_outline(page, disc, server, monkeypatch):
+    path, img, inside = disc
+    monkeypatch.setattr(server.model, "inner", Magenta())
+    open_photo(page, path)
+    page.keyboard.press("s")
+    page.mouse.click(*to_screen(page, 100, 75))
+    expect(page.locator("#status")).to_contain_text("Selected")
+    sel = painted(page)
+    page.focus("#layer-feather")
+    for _ in range(8):
+        page.keyboard.press("ArrowRight")
+    expect(page.locator("#layer-feather-out")).to_have_text("8")
+    assert np.array_equal(painted(page), sel)  # feathering does not move the outline
+    fill(page, 1)
+    result = download(page, "#download-result").astype(int)
+    sent = download(page, "#download-mask") > 127  # the fill was asked for the ramp too
+    d = np.hypot(*np.mgrid[-75:75, -100:100])  # distance from the disc's centre (radius 40)
+    magenta = np.array([255, 0, 255])
+    assert np.abs(result[sel] - magenta).max() <= 1  # the selection itself: all fill
+    assert sent[(d > 42) & (d < 46)].all() and not sent[d > 56].any()
+    far = ~sent
+    assert np.array_equal(result[far], img[far])  # past the ramp: the photo, exactly
+    ring = (d > 43) & (d < 45) & ~sel  # about f/2 outside: half photo, half fill
+    share = (result[ring][:, 0] - img[ring][:, 0].astype(int)) / (255 - img[ring][:, 0].astype(int))
+    assert 0.2 < float(np.median(share)) < 0.8
+
+    page.keyboard.press("Control+z")  # undo the fill, then the feather's last step
+    page.keyboard.press("Control+z")
+    expect(page.locator("#layer-feather-out")).to_have_text("7")
+
+
 def test_shortcuts_and_one_request_at_a_time(page, photo, server):
     path, img = photo
     open_photo(page, path)

@@ -4,8 +4,8 @@
 //
 // State is a list of actions replayed on top of the opened photo, so undo/redo covers painting and fills:
 //   {type: "stroke", mode: "brush"|"eraser", width, points: [[x, y], ...]}   (image pixels)
-//   {type: "clear"}   {type: "mask", canvas}   {type: "layer", source, raw, grow, smooth, canvas}
-//   {type: "adjust", layer, grow, smooth} (a slider moved: undo puts the layer's old outline back; tools.js)
+//   {type: "clear"}   {type: "mask", canvas}   {type: "layer", source, raw, grow, smooth, feather, canvas}
+//   {type: "adjust", layer, grow, smooth, feather} (a slider moved: undo puts the layer's old outline back; tools.js)
 //   {type: "fill", image: {blob, bitmap}, maskBlob, hole, ms}   (hole: the binary mask canvas it filled)
 // The mask canvas has the image's size; painted pixels are opaque, and alpha > 127 is a hole when sent.
 // One request at a time: every call to the server goes through request(), which holds the page busy.
@@ -19,7 +19,8 @@ const el = {
   select: $("tool-select"), pan: $("tool-pan"), detect: $("detect"), picker: $("model-picker"),
   zoomIn: $("zoom-in"), zoomOut: $("zoom-out"), zoomFit: $("zoom-fit"), selectBox: $("select-box"),
   layerPanel: $("layer-panel"), layerTitle: $("layer-title"), grow: $("layer-grow"), growOut: $("layer-grow-out"),
-  smooth: $("layer-smooth"), smoothOut: $("layer-smooth-out"), layerDone: $("layer-done"), busyText: $("busy-text"),
+  smooth: $("layer-smooth"), smoothOut: $("layer-smooth-out"), feather: $("layer-feather"),
+  featherOut: $("layer-feather-out"), layerDone: $("layer-done"), busyText: $("busy-text"),
   downloadResult: $("download-result"), downloadMask: $("download-mask"),
   error: $("error"), errorText: $("error-text"), errorClose: $("error-close"),
   workspace: $("workspace"), dropzone: $("dropzone"), dropOverlay: $("drop-overlay"),
@@ -204,7 +205,8 @@ async function post(url, form, what) {
 
 function fill() {
   return request("fill", "Filling…", async (t0) => {
-    const { blob: maskBlob, holes, hole } = await maskPng();
+    const feathered = featheredLayers();  // mask.js: soft edges of the layers with a feather
+    const { blob: maskBlob, holes, hole } = await maskPng(feathered.map((f) => f.reach));
     if (!holes) {
       showError("Nothing to fill yet: paint over the area to remove (or load a mask), then press Fill.");
       return;
@@ -215,8 +217,12 @@ function fill() {
     form.append("mask", maskBlob, "mask.png");
     if (el.picker.value && el.picker.value !== state.model) form.append("model", el.picker.value);
     const response = await post("/api/inpaint", form, "fill");
-    const blob = await response.blob();
-    const bitmap = await createImageBitmap(blob);
+    let blob = await response.blob();
+    let bitmap = await createImageBitmap(blob);
+    if (feathered.length) {  // blend the fill into the photo across each feathered edge
+      blob = await toPng(featherBlend(state.current.bitmap, bitmap, feathered));
+      bitmap = await createImageBitmap(blob);
+    }
     const ms = Number(response.headers.get("X-Inpaint-Ms"));
     const model = response.headers.get("X-Inpaint-Model") || el.picker.value || "the model";
     push({ type: "fill", image: { blob, bitmap }, maskBlob, hole, ms });

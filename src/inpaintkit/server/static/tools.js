@@ -1,7 +1,7 @@
 // inpaintkit page: the model picker (GET /api/models), smart selection (POST /api/select, GrabCut) and damage
 // detection (POST /api/detect). A selection or a detection joins the mask as a layer: an action of its own
 // (undo removes it), painted over and erased like the rest, and, until the next fill, adjustable with the
-// Grow / shrink and Smooth sliders (mask.js: adjustLayer). Moving a slider previews at once; letting it go
+// Grow / shrink, Smooth and Feather sliders (mask.js: adjustLayer, featheredLayers). Moving a slider previews at once; letting it go
 // (or each arrow key) is an "adjust" action, so undo and redo step through the slider settings too.
 "use strict";
 
@@ -66,14 +66,15 @@ function refreshLayer() {
   el.layerTitle.textContent = layer.source === "detect" ? "Detected damage" : "Selection";
   el.grow.value = String(layer.grow); el.growOut.textContent = `${layer.grow > 0 ? "+" : ""}${layer.grow}`;
   el.smooth.value = String(layer.smooth); el.smoothOut.textContent = String(layer.smooth);
+  el.feather.value = String(layer.feather); el.featherOut.textContent = String(layer.feather);
 }
 
 // Give every layer in `actions` the settings of its newest "adjust" (or its live preview), redrawn if changed.
 function settleLayers(actions) {
   const settings = new Map();
   for (const a of actions) {
-    if (a.type === "layer") settings.set(a, { grow: 0, smooth: 0 });
-    else if (a.type === "adjust") settings.set(a.layer, { grow: a.grow, smooth: a.smooth });
+    if (a.type === "layer") settings.set(a, { grow: 0, smooth: 0, feather: 0 });
+    else if (a.type === "adjust") settings.set(a.layer, { grow: a.grow, smooth: a.smooth, feather: a.feather });
   }
   for (const [layer, set] of settings) {
     const want = layer.preview || set;
@@ -81,10 +82,13 @@ function settleLayers(actions) {
       layer.grow = want.grow; layer.smooth = want.smooth;
       layer.canvas = adjustLayer(layer.raw, layer.grow, layer.smooth);
     }
+    layer.feather = want.feather;  // used when filling (mask.js: featheredLayers)
   }
 }
 
-function sliderValues() { return { grow: Number(el.grow.value), smooth: Number(el.smooth.value) }; }
+function sliderValues() {
+  return { grow: Number(el.grow.value), smooth: Number(el.smooth.value), feather: Number(el.feather.value) };
+}
 
 function onLayerSlider() {  // while it moves: a preview, not yet an action
   const layer = editableLayer();
@@ -98,12 +102,14 @@ function onLayerSliderDone() {  // let go: one undoable action (nothing if it en
   if (!layer || state.busy) return;
   const want = sliderValues(); delete layer.preview;
   settleLayers(state.actions);  // the layer's settings without the preview
-  if (want.grow !== layer.grow || want.smooth !== layer.smooth) push({ type: "adjust", layer, ...want });
+  if (want.grow !== layer.grow || want.smooth !== layer.smooth || want.feather !== layer.feather) push({ type: "adjust", layer, ...want });
   replay();
 }
 el.grow.addEventListener("input", onLayerSlider);
 el.smooth.addEventListener("input", onLayerSlider);
 el.grow.addEventListener("change", onLayerSliderDone);
+el.feather.addEventListener("input", onLayerSlider);
+el.feather.addEventListener("change", onLayerSliderDone);
 el.smooth.addEventListener("change", onLayerSliderDone);
 el.layerDone.addEventListener("click", () => { el.layerPanel.hidden = true; });
 
@@ -111,7 +117,7 @@ el.layerDone.addEventListener("click", () => { el.layerPanel.hidden = true; });
 async function addLayer(response, source) {
   const bitmap = await createImageBitmap(await response.blob());
   const raw = tintMask(bitmap);
-  const layer = { type: "layer", source, raw, grow: 0, smooth: 0, canvas: raw };
+  const layer = { type: "layer", source, raw, grow: 0, smooth: 0, feather: 0, canvas: raw };
   push(layer); replay();
   return Number(response.headers.get("X-Mask-Pixels"));
 }
