@@ -237,3 +237,19 @@ def test_refine_starts_as_the_model_without_it_and_learns():
         assert torch.equal(refined(image * (1 - mask), mask), plain(image * (1 - mask), mask))
     refined(image * (1 - mask), mask).sum().backward()
     assert refined.refine[-1].weight.grad.abs().sum() > 0  # the zero layer gets a gradient, so it can learn
+
+
+def test_antialias_keeps_the_weights_and_stops_a_grid_in_the_encoder():
+    plain = create_model("fillnet", widths=(8, 16, 32), n_blocks=2)
+    aa = create_model("fillnet", widths=(8, 16, 32), n_blocks=2, antialias=True)
+    aa.load_state_dict(plain.state_dict())  # no new parameters: a shipped model warm-starts it
+    assert aa.config["antialias"] and "antialias" not in plain.config
+    # a +-1 checkerboard at the 1/2-size level (period 2) is folded by a stride-2 convolution into a constant
+    # that depends on its phase; after the [1, 2, 1] filter nothing of it is left
+    checker = ((torch.arange(16)[:, None] + torch.arange(16)[None, :]) % 2 * 2.0 - 1).expand(1, 8, 16, 16)
+    with torch.no_grad():
+        folded = plain.down1(plain.aa(checker)) - plain.down1(torch.zeros_like(checker))
+        stopped = aa.down1(aa.aa(checker)) - aa.down1(torch.zeros_like(checker))
+    assert folded[..., 1:-1, 1:-1].abs().mean() > 1e-2 and stopped[..., 1:-1, 1:-1].abs().max() < 1e-5
+    image, mask = tiny_batch()
+    assert aa(image, mask).shape == image.shape

@@ -30,6 +30,12 @@ with ``r`` channels (zero at the start, so it warm-starts from a model without i
 filter is zero at the 2-pixel period, so the sub-pixel checkerboard that a pixel-shuffle output draws cheaply
 when a texture loss asks for high frequencies (docs/training.md, "The realism stage") cannot be drawn at all.
 
+``antialias=True`` applies the same filter before both stride-2 convolutions and after both upsamplings (the
+anti-aliased down- and upsampling of Zhang 2019 and StyleGAN3): without it, a stride-2 convolution folds high
+frequencies into a grid of period 4 or 8 px at full size, and a bilinear 2x upsampling leaves images at the same
+periods — the lattice that texture losses grow (docs/training.md). No new weights, so it warm-starts from a
+model without it.
+
 It is fully convolutional (any size that is a multiple of 8; the contract pads). ``spectral=k`` (``fillnet-ffc``)
 adds a global Fourier unit to the last k blocks (:mod:`~inpaintkit.models.fourier`): LaMa's idea of a receptive
 field as large as the image, for holes wider than the dilated blocks reach at 512 px and above.
@@ -124,7 +130,7 @@ class FillNet(InpaintingNetwork):
 
     def __init__(self, widths: tuple[int, int, int] = (48, 96, 192), n_blocks: int = 6,
                  dilations: tuple[int, ...] = (1, 2, 4, 8), coarse: bool = True, spectral: int = 0,
-                 blur_out: bool = False, refine: int = 0):
+                 blur_out: bool = False, refine: int = 0, antialias: bool = False):
         super().__init__()
         widths = tuple(int(w) for w in widths)
         dilations = tuple(int(d) for d in dilations)
@@ -135,7 +141,10 @@ class FillNet(InpaintingNetwork):
             self.config["spectral"] = int(spectral)
         if blur_out:
             self.config["blur_out"] = True
+        if antialias:
+            self.config["antialias"] = True
         self.blur_out = bool(blur_out)
+        self.aa = blur121 if antialias else nn.Identity()
         self.refine = None
         if refine:  # a full-resolution stage on [pred, mask]; its last layer starts at zero
             self.config["refine"] = int(refine)
@@ -167,11 +176,12 @@ class FillNet(InpaintingNetwork):
         else:
             coarse = masked
             x = torch.cat([masked, mask], 1)
+        aa = self.aa  # antialias: low-pass before every stride-2 convolution and after every upsampling
         e1 = self.stem(F.pixel_unshuffle(x, 2))  # [B,c1,H/2,W/2]
-        e2 = self.down1(e1)  # [B,c2,H/4,W/4]
-        x = self.blocks(self.down2(e2))  # [B,c3,H/8,W/8]
-        x = self.dec2(F.interpolate(self.lat2(x), scale_factor=2, mode="bilinear", align_corners=False) + e2)
-        x = self.dec1(F.interpolate(self.lat1(x), scale_factor=2, mode="bilinear", align_corners=False) + e1)
+        e2 = self.down1(aa(e1))  # [B,c2,H/4,W/4]
+        x = self.blocks(self.down2(aa(e2)))  # [B,c3,H/8,W/8]
+        x = self.dec2(aa(F.interpolate(self.lat2(x), scale_factor=2, mode="bilinear", align_corners=False)) + e2)
+        x = self.dec1(aa(F.interpolate(self.lat1(x), scale_factor=2, mode="bilinear", align_corners=False)) + e1)
         residual = F.pixel_shuffle(self.out(x), 2).float()  # [B,3,H,W]
         pred = coarse + (blur121(residual) if self.blur_out else residual)
         if self.refine is not None:  # convolutions at full size: detail that no 2x2 sub-pixel phase decides
