@@ -91,3 +91,21 @@ def test_api_errors_are_one_line_video_errors():
     small = [f[:32, :48] for f in frames[:2]]
     with pytest.raises(VideoError, match="every frame must have the same size"):
         list(fill_video(frames[:2] + small, [m for m in masks[:2]] + [m[:32, :48] for m in masks[:2]], model="telea"))
+
+
+def test_sides_that_disagree_go_to_the_image_model():
+    frames, masks, truth = moving_square(n=12, w=128, speed=(8, 0))  # each pixel is seen again 2 frames on
+    cut = 6  # a scene cut: from frame 6 on the background is its negative, so frames beside it see two scenes
+    for t in range(cut, len(frames)):
+        truth[t] = 255 - truth[t]
+        frames[t] = np.where(masks[t][..., None], frames[t], truth[t])
+    runs = {}
+    for agree in (0.0, 16.0):
+        st = Stats()
+        out = list(fill_video(frames, masks, model="telea", stats=st, config=VideoFillConfig(agree=agree)))
+        near = slice(cut - 3, cut + 3)
+        runs[agree] = (st.model, hole_psnr(out[near], truth[near], masks[near]))
+    assert runs[16.0][0] > runs[0.0][0] + 100  # the pixels whose sides differ are the model's now ...
+    assert runs[16.0][1] > runs[0.0][1] + 1.5  # ... and not a blend of the two scenes
+    with pytest.raises(ValueError, match="agree"):
+        VideoFillConfig(agree=-1)

@@ -6,7 +6,8 @@ For frame ``t`` with hole pixels ``P`` (bool mask ``[H,W]``, True = hole):
    ``window`` frames and the previous ``window`` frames; the first frame on each side where it lands on a
    pixel known there (at least ``border`` pixels from that frame's hole) gives a real value, read once from
    the *original* frame (bilinear; no blur piles up). When both sides see it, the two values are averaged
-   with weights 1/distance.
+   with weights 1/distance — unless they differ by more than ``agree`` grey levels: then the completed flow
+   is wrong there (the hidden background moves on its own, or parallax), and the pixel goes to step 3.
 2. **Carried fill.** A pixel seen on neither side takes the value of the previous *output* frame at the
    place the backward flow points to, so a fill moves with the background and a static region stays static.
    When the hole and the flow around it have not moved (a watermark on a still shot), the previous fill is
@@ -46,12 +47,15 @@ class VideoFillConfig:
     working_size: int = 512  # longest side the image model is given (as `inpaintkit fill`)
     dilate: int = 0  # grow every mask by this many pixels first (object outlines miss shadows and blur)
     propagate: bool = True  # False: the image model on every frame (the baseline)
+    agree: float = 16.0  # both sides seen but differing by more (grey levels, mean over RGB): the model fills it
 
     def __post_init__(self) -> None:
         if int(self.window) < 0:
             raise ValueError(f"window must be >= 0, got {self.window}")
         if int(self.dilate) < 0:
             raise ValueError(f"dilate must be >= 0, got {self.dilate}")
+        if not float(self.agree) >= 0:
+            raise ValueError(f"agree must be >= 0 (0: off), got {self.agree}")
         if int(self.border) < 0:
             raise ValueError(f"border must be >= 0, got {self.border}")
 
@@ -212,6 +216,10 @@ class Propagator:
         wp = np.where(dp > 0, 1.0 / np.maximum(dp, 1), 0.0).astype(np.float32)
         seen = (df > 0) | (dp > 0)
         vals[seen] = ((vf * wf[:, None] + vp * wp[:, None])[seen] / (wf + wp)[seen, None])
+        doubt = np.zeros(n, bool)
+        if self.cfg.agree > 0:  # both sides seen but they disagree: the completed flow is wrong here (or a cut)
+            doubt = (df > 0) & (dp > 0) & (np.abs(vf - vp).mean(1) > float(self.cfg.agree))
+            seen &= ~doubt
         done |= seen
         st.seen += int(seen.sum())
         if prev_out is not None:
@@ -221,7 +229,7 @@ class Propagator:
                 future_only = (df > 0) & (dp == 0)  # seen ahead only: ease from the carried value
                 a = ((int(self.cfg.window) + 1 - df[future_only]) / (int(self.cfg.window) + 1)).astype(np.float32)
                 vals[future_only] = a[:, None] * vals[future_only] + (1 - a[:, None]) * cval[future_only]
-                take = ~done
+                take = ~done & ~doubt
                 vals[take] = cval[take]
                 if exact:
                     st.reused += int(take.sum())
