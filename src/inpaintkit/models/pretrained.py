@@ -38,7 +38,7 @@ def load_bundled(name: str):
 
 
 BUNDLED_DOCS = {  # what each bundled file is, and what it was trained on (its licence follows the data's)
-    "faces": "``fillnet`` for faces, trained on CelebA's aligned faces at 128 px (``configs/faces.json``; "
+    "faces": "``fillnet`` for faces, trained on CelebA faces at 128 px, aligned and re-framed (``configs/faces*.json``; "
              "CelebA: non-commercial research use).",
     "general": "``fillnet`` for any photo, trained on BSDS500 + ImageNet samples (``configs/general.json``; "
                "research-use data).",
