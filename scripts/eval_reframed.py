@@ -53,8 +53,9 @@ def frame(img: np.ndarray, how: str, i: int, size: int) -> np.ndarray:
     raise ValueError(f"unknown framing {how!r}; valid: {', '.join(FRAMINGS)}")
 
 
-def reused(path: Path, names: list[str], framings: list[str], n: int) -> dict:
-    """``{framing: {name: result}}`` from an earlier run's JSON, checked to hold ``n`` images per band."""
+def reused(path: Path, names: list[str], framings: list[str], n: int, size: int) -> dict:
+    """``{framing: {name: result}}`` from an earlier run's JSON, checked to hold ``n`` images per band at ``size``
+    (a result without ``"size"`` is from before it was recorded, when every run was at 128)."""
     import json
 
     if not path.is_file():
@@ -68,6 +69,8 @@ def reused(path: Path, names: list[str], framings: list[str], n: int) -> dict:
                 sys.exit(f"error: {path} has no {name!r} for the {how!r} framing")
             if any(b["n"] != n for b in res["bands"].values()):
                 sys.exit(f"error: {name!r} in {path} was measured on another number of images (not {n} per band)")
+            if res.get("size", 128) != size:
+                sys.exit(f"error: {name!r} in {path} was measured at {res.get('size', 128)} px, not {size}")
             out.setdefault(how, {})[name] = res
     return out
 
@@ -97,11 +100,12 @@ def main(argv=None) -> None:
     raw = [read_image(q) for q in paths]
     base = prepare_pairs(celeba, "test", args.data_root / "masks" / "nvidia_irregular_test", args.size, args.limit,
                          progress=False)
-    earlier = reused(args.out.with_suffix(".json"), args.reuse, args.framings, len(raw)) if args.reuse else {}
+    earlier = reused(args.out.with_suffix(".json"), args.reuse, args.framings, len(raw), args.size) if args.reuse else {}
     results = {}
     for how in args.framings:
         base.images = np.stack([frame(im, how, i, args.size) for i, im in enumerate(raw)])
-        results[how] = {**earlier.get(how, {}), **evaluate_pairs(args.methods, base, progress=False)}
+        fresh = {m: {**r, "size": args.size} for m, r in evaluate_pairs(args.methods, base, progress=False).items()}
+        results[how] = {**earlier.get(how, {}), **fresh}
         print(f"{how}: done", file=sys.stderr)
     write_json(args.out.with_suffix(".json"), results)
     bands = list(base.masks)
