@@ -42,6 +42,7 @@ from cold_start import dist_sizes, fill_command, measure, table, top  # noqa: E4
 from perf_targets import verdict  # noqa: E402
 
 from inpaintkit.bench import cpu_name  # noqa: E402
+from inpaintkit.bench_report import under_load  # noqa: E402
 
 SECTION = "light_targets"
 HEAD = """# The two installs: size, cold start, a busy machine
@@ -160,7 +161,7 @@ def _load(avg: list[float]) -> str:
 
 
 def machine_line(res: dict) -> str:
-    under = max(res["load_start"][0], res["load_end"][0]) >= 0.5
+    under = under_load(res["load_start"], res["load_end"], res["cores"])
     return (f"{res['date']}: {res['cpu']}, {res['cores']} cores; load average (1 / 5 / 15 min) "
             f"{_load(res['load_start'])} at the start, {_load(res['load_end'])} at the end"
             + (" — **taken under load**: other processes were running, so the figures are slower and noisier than "

@@ -115,3 +115,11 @@ def test_bench_runs_without_torch(tmp_path):
     assert "PyTorch" not in header and "biharmonic" not in header and "speed-up" not in header
     assert "no torch" in text and "synthetic textures" in text and "np.dot" in text and "error" not in text
     assert res["machine"]["torch"] is None and res["matmul"]["gflops"] > 0
+
+
+def test_under_load_is_one_rule_for_both_reports():
+    from inpaintkit.bench_report import under_load
+
+    assert not under_load([0.9, 0, 0], [1.0, 0, 0], cores=2)  # half of 2 cores is not yet "under load"
+    assert under_load([0.2, 0, 0], [1.1, 0, 0], cores=2)  # the end counts as much as the start
+    assert under_load([0.6, 0, 0], [0.0, 0, 0], cores=1) and not under_load([0.6, 0, 0], [0.0, 0, 0], cores=4)

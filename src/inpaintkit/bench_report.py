@@ -16,6 +16,16 @@ LATENCY = [("model, PyTorch", "default/torch"), ("model, PyTorch bf16", "default
 NETWORK = [("PyTorch", "default/torch"), ("onnxruntime", "default/onnx")]  # the efficiency and memory columns
 
 
+def under_load(load_start: Sequence[float], load_end: Sequence[float], cores: int) -> bool:
+    """The one rule for "taken under load": the 1-minute load average, at the start or at the end of a
+    benchmark, above half the cores (other processes took at least half the machine at some point).
+
+    >>> under_load([0.3, 0.2, 0.1], [0.9, 0.5, 0.2], cores=2), under_load([1.2, 1, 1], [0.4, 1, 1], cores=2)
+    (False, True)
+    """
+    return max(load_start[0], load_end[0]) > 0.5 * (cores or 1)
+
+
 def _ms(r: dict) -> str:
     if "ms" not in r:
         return "error" if "error" in r else "-"
@@ -104,7 +114,7 @@ def _header(res: dict) -> list[str]:
                 "is not installed), so the figures compare with other runs on synthetic photos only.", ""]
     if res.get("note"):
         out += [f"Note: {res['note']}.", ""]
-    if max(mach["load"][0], mach.get("load_end", [0])[0]) > 0.5 * (mach["cores"] or 1):
+    if under_load(mach["load"], mach.get("load_end", [0]), mach["cores"]):
         out += [f"**Taken under load**: the 1-minute load average was {mach['load'][0]:.1f} at the start and "
                 f"{mach.get('load_end', [0])[0]:.1f} at the end on {mach['cores']} cores (other processes were running), "
                 "so absolute times are slower and noisier than on an idle machine; the ratios between columns were "
