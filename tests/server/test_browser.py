@@ -583,6 +583,21 @@ def test_feather_blends_the_fill_into_the_photo_outside_the_outline(page, disc, 
     page.keyboard.press("Control+z")
     expect(page.locator("#layer-feather-out")).to_have_text("7")
 
+    for _ in range(5):  # feather 2: a ramp narrower than the eraser's stroke below
+        page.keyboard.press("Control+z")
+    expect(page.locator("#layer-feather-out")).to_have_text("2")
+    page.click("#tool-eraser")  # what the eraser takes off a feathered layer is not filled
+    for _ in range(4):
+        page.keyboard.press("]")
+    paint(page, [(100, 50), (100, 100)])
+    erased = sel & ~painted(page)
+    assert erased[75, 94:107].all()  # a stroke about 15 px wide down the middle of the disc
+    fill(page, 1)
+    result = download(page, "#download-result").astype(int)
+    yy, xx = np.mgrid[0:150, 0:200]
+    core = erased & (np.abs(xx - 100) <= 2) & (yy >= 56) & (yy <= 94)  # the middle of the stroke, ramps away
+    assert core.sum() > 150 and np.array_equal(result[core], img[core].astype(int))
+
 
 def test_shortcuts_and_one_request_at_a_time(page, photo, server):
     path, img = photo

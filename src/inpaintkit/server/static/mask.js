@@ -97,8 +97,11 @@ function featheredLayers() {
     const a = state.actions[i];
     if (a.type === "fill") break;
     if (a.type !== "layer" || !a.feather) continue;
-    const alpha = blurred(blurThreshold(a.canvas, a.feather / 4, 6), a.feather / 4);
-    alpha.getContext("2d").drawImage(a.canvas, 0, 0);  // the outline itself stays opaque
+    const kept = newCanvas(a.canvas.width, a.canvas.height); const kctx = kept.getContext("2d");
+    kctx.drawImage(a.canvas, 0, 0);  // the layer as it is painted now: what the eraser took off it stays off
+    kctx.globalCompositeOperation = "destination-in"; kctx.drawImage(el.maskCanvas, 0, 0);
+    const alpha = blurred(blurThreshold(kept, a.feather / 4, 6), a.feather / 4);
+    alpha.getContext("2d").drawImage(kept, 0, 0);  // the outline itself stays opaque
     out.push({ alpha, reach: blurThreshold(alpha, 0, 0, [255, 255, 255]) });
   }
   return out;
