@@ -7,7 +7,9 @@ resized to 3000x2000, aged and damaged by :func:`inpaintkit.damage.synth.synthes
 for a scan (``--scale``), saved as JPEG q95. Each repeat runs in a fresh process (so peak memory is that of
 one restore): read the file, load the detector and the fill model, detect, fill, write a PNG. Reported:
 medians over the repeats of the whole job's wall time, its parts, and the process's peak resident memory
-(``ru_maxrss``, which includes Python, PyTorch and both models). Also the detector's F1 on that scan.
+(``ru_maxrss``, which includes Python, PyTorch and both models). Also the detector's F1 on that scan, and
+the fill of the synthesis' own mask (what a detector that found all of the damage would hand the filler): the
+job with that fill in place of the detected one is ``job_truth_s``.
 """
 from __future__ import annotations
 
@@ -41,9 +43,15 @@ t_fill = time.perf_counter(); c_fill = time.process_time()
 write_picture(sys.argv[2], out, pic)
 t_end = time.perf_counter(); c_end = time.process_time()
 gt = np.load(sys.argv[3])
+t_truth = time.perf_counter(); c_truth = time.process_time()
+restore(pic.pixels, mask=gt)  # the fill a detector that found all of the damage would hand over
+t_truth_end = time.perf_counter(); c_truth_end = time.process_time()
 tp = int((mask & gt).sum()); p = tp / max(int(mask.sum()), 1); r = tp / max(int(gt.sum()), 1)
 print(json.dumps({"read_and_load_s": t_load - t_import, "detect_s": t_detect - t_load, "fill_s": t_fill - t_detect,
                   "write_s": t_end - t_fill, "job_s": t_end - t_import, "import_s": t_import - t0,
+                  "fill_truth_s": t_truth_end - t_truth, "cpu_fill_truth_s": c_truth_end - c_truth,
+                  "job_truth_s": (t_end - t_import) - (t_fill - t_detect) + (t_truth_end - t_truth),
+                  "truth_flagged": float(gt.mean()),
                   "cpu_detect_s": c_detect - c_load, "cpu_fill_s": c_fill - c_detect, "cpu_job_s": c_end - c_import,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "flagged": float(mask.mean()), "precision_grown": p, "recall_grown": r}))
@@ -89,12 +97,15 @@ def main(argv=None) -> None:
     res = {"size": "3000x2000", "threads": args.threads, "repeats": args.repeats, "damage_scale": args.scale,
            "median": med, "runs": runs, "cpu": os.cpu_count(), "load_average_1min_at_end": os.getloadavg()[0],
            "targets": {"job_s_max": 15.0, "peak_mb_max": 1536.0,
-                       "met": med["job_s"] <= 15.0 and med["peak_rss_mb"] <= 1536.0}}
+                       "met": med["job_s"] <= 15.0 and med["peak_rss_mb"] <= 1536.0,
+                           "met_with_true_mask": med["job_truth_s"] <= 15.0 and med["peak_rss_mb"] <= 1536.0}}
     print(f"load average before: {os.getloadavg()[0]:.2f}; CPU time (all threads) of the job {med['cpu_job_s']:.1f} s "
           f"(detect {med['cpu_detect_s']:.1f}, fill {med['cpu_fill_s']:.1f})")
     print(f"median over {args.repeats}: job {med['job_s']:.2f} s (read+load {med['read_and_load_s']:.2f}, detect "
           f"{med['detect_s']:.2f}, fill {med['fill_s']:.2f}, write {med['write_s']:.2f}); peak {med['peak_rss_mb']:.0f} MB; "
           f"{100 * med['flagged']:.2f} % flagged")
+    print(f"with the synthesis' own mask ({100 * med['truth_flagged']:.2f} % of the pixels) the fill takes "
+          f"{med['fill_truth_s']:.2f} s, the job {med['job_truth_s']:.2f} s")
     if args.json:
         args.json.write_text(json.dumps(res, indent=2) + "\n")
 

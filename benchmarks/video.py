@@ -5,7 +5,9 @@ of the frame) and a static box (a watermark) — and compares, per clip and hole
 
 * ``video``: ``inpaintkit.video`` (flow-guided propagation + keyframe fill with the bundled model);
 * ``video/medium``: the same with DIS's slower "medium" preset instead of "fast";
-* ``video/no-check``: the same without the two-sided agreement check (``agree=0``: both sides always blended);
+* ``video/no-ring``: the same without the ring check and the smoothing of the model's fill (``check=0,
+  smooth=0``: the default of 2026-12-02);
+* ``video/no-check``: without any check (``agree=0, check=0, smooth=0``: whatever is seen is blended in);
 * ``video/true-flow``: the same with the clean clip's own flow instead of the completed one — not a method
   (it looks at the truth) but the bound a perfect flow completion would reach;
 * ``model/frame``: the bundled image model on every frame on its own;
@@ -59,7 +61,9 @@ from _sections import write_section  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "video"
 SECTION = "video_bench"  # the marked section of --markdown FILE (_sections.py)
-METHODS = ("video", "video/medium", "video/no-check", "video/true-flow", "model/frame", "telea/frame")
+METHODS = ("video", "video/medium", "video/no-ring", "video/no-check", "video/true-flow", "model/frame", "telea/frame")
+VARIANTS = {"video/medium": VideoFillConfig(flow_preset="medium"), "video/no-ring": VideoFillConfig(check=0, smooth=0),
+            "video/no-check": VideoFillConfig(agree=0, check=0, smooth=0)}
 
 
 # --- holes -------------------------------------------------------------------------------------------
@@ -158,12 +162,9 @@ def run_methods(frames, masks, filler, telea, truth) -> dict[str, tuple[list[np.
     res = {}
     t0 = time.perf_counter()
     res["video"] = (list(fill_video(frames, masks, filler)), (time.perf_counter() - t0) / len(frames))
-    t0 = time.perf_counter()
-    slower = VideoFillConfig(flow_preset="medium")
-    res["video/medium"] = (list(fill_video(frames, masks, filler, config=slower)), (time.perf_counter() - t0) / len(frames))
-    t0 = time.perf_counter()
-    blend = VideoFillConfig(agree=0)
-    res["video/no-check"] = (list(fill_video(frames, masks, filler, config=blend)), (time.perf_counter() - t0) / len(frames))
+    for name, cfg in VARIANTS.items():
+        t0 = time.perf_counter()
+        res[name] = (list(fill_video(frames, masks, filler, config=cfg)), (time.perf_counter() - t0) / len(frames))
     t0 = time.perf_counter()
     engine = Propagator(filler, flow=TrueFlow(truth))
     res["video/true-flow"] = (list(engine.run(paired(frames, masks))), (time.perf_counter() - t0) / len(frames))
@@ -296,7 +297,7 @@ def report(rows, spd, mem, n, threads) -> str:
             lines.append(f"| **mean** | {m} | {mean[m]['psnr']:.2f} | {mean[m]['ssim']:.3f} | {mean[m]['flicker']:.2f} | |")
         lines.append(f"| **mean** | truth | | | {mean['truth']['flicker']:.2f} | |")
         pf = mean["model/frame"]
-        for m in ("video", "video/medium", "video/no-check", "video/true-flow"):
+        for m in ("video", *VARIANTS, "video/true-flow"):
             lines += ["", f"{m} vs per-frame model ({kind}): hole PSNR {mean[m]['psnr'] - pf['psnr']:+.2f} dB "
                       f"(target +2), flicker x{mean[m]['flicker'] / pf['flicker']:.2f} (target <= 0.5)."]
         lines.append("")

@@ -100,12 +100,69 @@ def test_sides_that_disagree_go_to_the_image_model():
         truth[t] = 255 - truth[t]
         frames[t] = np.where(masks[t][..., None], frames[t], truth[t])
     runs = {}
-    for agree in (0.0, 16.0):
+    for agree in (0.0, 16.0):  # the ring check (below) off, so that only the two-sided check acts
         st = Stats()
-        out = list(fill_video(frames, masks, model="telea", stats=st, config=VideoFillConfig(agree=agree)))
+        cfg = VideoFillConfig(agree=agree, check=0, smooth=0)
+        out = list(fill_video(frames, masks, model="telea", stats=st, config=cfg))
         near = slice(cut - 3, cut + 3)
         runs[agree] = (st.model, hole_psnr(out[near], truth[near], masks[near]))
     assert runs[16.0][0] > runs[0.0][0] + 100  # the pixels whose sides differ are the model's now ...
     assert runs[16.0][1] > runs[0.0][1] + 1.5  # ... and not a blend of the two scenes
     with pytest.raises(ValueError, match="agree"):
         VideoFillConfig(agree=-1)
+
+
+def _cut_clip():
+    frames, masks, truth = moving_square(n=12, w=128, speed=(8, 0))
+    cut = 6  # from frame 6 on the background is its negative: tracing across the cut fetches the wrong scene
+    for t in range(cut, len(frames)):
+        truth[t] = 255 - truth[t]
+        frames[t] = np.where(masks[t][..., None], frames[t], truth[t])
+    return frames, masks, truth, cut
+
+
+def test_ring_check_distrusts_a_side_whose_ring_comes_back_wrong():
+    frames, masks, truth, cut = _cut_clip()
+    runs = {}
+    for check in (0.0, 12.0):
+        st = Stats()
+        cfg = VideoFillConfig(check=check, agree=0, smooth=0)  # the two-sided check off: the ring check alone
+        out = list(fill_video(frames, masks, model="telea", stats=st, config=cfg))
+        near = slice(cut - 3, cut + 3)
+        runs[check] = (st.distrusted, hole_psnr(out[near], truth[near], masks[near]))
+    assert runs[0.0][0] == 0 and runs[12.0][0] > 100  # the sides that trace across the cut are refused ...
+    assert runs[12.0][1] > runs[0.0][1] + 1.5, runs  # ... so the fill is not a blend of the two scenes
+    for bad in ({"check": -1}, {"ring": 0}, {"smooth": 1.0}, {"smooth": -0.1}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            VideoFillConfig(**bad)
+
+
+def test_ring_check_keeps_a_clean_pan():
+    frames, masks, truth = moving_square(n=14, pan=(2, 1))
+    st = Stats()
+    list(fill_video(frames, masks, model="telea", stats=st))
+    assert st.distrusted < 0.05 * st.hole_pixels  # where the flow is right, nearly nothing is distrusted
+
+
+class _NoiseFill:
+    """An image model whose fill is fresh noise every call: all its frame-to-frame change is flicker."""
+
+    multiple = 1
+
+    def __init__(self):
+        self.rng = np.random.default_rng(0)
+
+    def fill(self, image, mask):
+        import torch
+
+        noise = torch.from_numpy(self.rng.random(image.shape, dtype=np.float32))
+        return image * (1 - mask) + noise * mask
+
+
+def test_smooth_blends_the_model_fill_with_the_carried_one():
+    frames, masks, truth = moving_square(n=10)  # still background: the truth does not change in the hole
+    outs = {}
+    for smooth in (0.0, 0.5):  # agree 0.5: nearly every two-sided pixel is the model's, so the model fills a lot
+        cfg = VideoFillConfig(agree=0.5, smooth=smooth)
+        outs[smooth] = list(fill_video(frames, masks, model=_NoiseFill(), config=cfg))
+    assert _flicker(outs[0.5], truth, masks) < 0.8 * _flicker(outs[0.0], truth, masks)

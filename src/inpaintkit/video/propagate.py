@@ -8,6 +8,10 @@ For frame ``t`` with hole pixels ``P`` (bool mask ``[H,W]``, True = hole):
    the *original* frame (bilinear; no blur piles up). When both sides see it, the two values are averaged
    with weights 1/distance — unless they differ by more than ``agree`` grey levels: then the completed flow
    is wrong there (the hidden background moves on its own, or parallax), and the pixel goes to step 3.
+   **Ring check:** the known pixels in a ring of ``ring`` pixels around the hole are traced the same way, and
+   their traced values compared with their own (known) values; where that error, spread into the hole by a
+   push-pull, exceeds ``check`` grey levels on one side, that side's seen values are not trusted there (the
+   completed flow is measurably wrong next to them). What neither side can give goes to step 3.
 2. **Carried fill.** A pixel seen on neither side takes the value of the previous *output* frame at the
    place the backward flow points to, so a fill moves with the background and a static region stays static.
    When the hole and the flow around it have not moved (a watermark on a still shot), the previous fill is
@@ -15,7 +19,8 @@ For frame ``t`` with hole pixels ``P`` (bool mask ``[H,W]``, True = hole):
    value towards the seen one as ``d`` shrinks, so it does not jump.
 3. **Keyframe fill.** What is left (never seen and nothing to carry: the first frame, a hole that grows)
    is filled by the image model (``inpaintkit.inference.fill_array``) on the frame with everything found
-   so far pasted in, so the model sees the propagated background as context.
+   so far pasted in, so the model sees the propagated background as context. Its fill is blended with the
+   previous output carried along the flow (weight ``1 - smooth`` for the model), which steadies it in time.
 
 Known pixels are returned bit-identical. Memory: ``2 * window + 2`` frames with their reduced flows.
 """
@@ -30,7 +35,7 @@ import cv2
 import numpy as np
 
 from inpaintkit.inference import fill_array
-from inpaintkit.video.flow import FlowEstimator, displacement, sample
+from inpaintkit.video.flow import FlowEstimator, displacement, push_pull, sample
 
 STAGES = ("decode", "flow", "propagate", "fill", "encode")
 
@@ -48,6 +53,9 @@ class VideoFillConfig:
     dilate: int = 0  # grow every mask by this many pixels first (object outlines miss shadows and blur)
     propagate: bool = True  # False: the image model on every frame (the baseline)
     agree: float = 16.0  # both sides seen but differing by more (grey levels, mean over RGB): the model fills it
+    check: float = 12.0  # ring check: a side whose traced ring pixels err by more (grey levels) is not trusted
+    ring: int = 6  # width (pixels) of the ring of known pixels the ring check traces
+    smooth: float = 0.3  # the model's fill is blended with the carried previous output by this weight
 
     def __post_init__(self) -> None:
         if int(self.window) < 0:
@@ -58,6 +66,12 @@ class VideoFillConfig:
             raise ValueError(f"agree must be >= 0 (0: off), got {self.agree}")
         if int(self.border) < 0:
             raise ValueError(f"border must be >= 0, got {self.border}")
+        if not float(self.check) >= 0:
+            raise ValueError(f"check must be >= 0 (0: off), got {self.check}")
+        if int(self.ring) < 1:
+            raise ValueError(f"ring must be >= 1 pixel, got {self.ring}")
+        if not 0 <= float(self.smooth) < 1:
+            raise ValueError(f"smooth must be in [0, 1), got {self.smooth}")
 
 
 @dataclass
@@ -72,6 +86,7 @@ class Stats:
     reused: int = 0
     model: int = 0
     keyframes: int = 0
+    distrusted: int = 0  # seen pixels with a side the ring check refused
 
     def add(self, stage: str, t0: float) -> float:
         now = time.perf_counter()
@@ -210,32 +225,38 @@ class Propagator:
         xy = np.stack([xs, ys], axis=1).astype(np.float32)
         vf, df = self._trace(buf, t, xy, +1)
         vp, dp = self._trace(buf, t, xy, -1)
+        doubt = np.zeros(n, bool)
+        if self.cfg.check > 0:
+            bad_f, bad_p = self._ring_errors(buf, t, ys, xs)
+            bad_f &= df > 0
+            bad_p &= dp > 0
+            df, dp = np.where(bad_f, 0, df), np.where(bad_p, 0, dp)
+            doubt = (bad_f | bad_p) & (df == 0) & (dp == 0)  # the model, not the carried fill
+            st.distrusted += int((bad_f | bad_p).sum())
         vals = np.zeros((n, 3), np.float32)
         done = np.zeros(n, bool)
         wf = np.where(df > 0, 1.0 / np.maximum(df, 1), 0.0).astype(np.float32)
         wp = np.where(dp > 0, 1.0 / np.maximum(dp, 1), 0.0).astype(np.float32)
         seen = (df > 0) | (dp > 0)
         vals[seen] = ((vf * wf[:, None] + vp * wp[:, None])[seen] / (wf + wp)[seen, None])
-        doubt = np.zeros(n, bool)
         if self.cfg.agree > 0:  # both sides seen but they disagree: the completed flow is wrong here (or a cut)
-            doubt = (df > 0) & (dp > 0) & (np.abs(vf - vp).mean(1) > float(self.cfg.agree))
+            doubt |= (df > 0) & (dp > 0) & (np.abs(vf - vp).mean(1) > float(self.cfg.agree))
             seen &= ~doubt
         done |= seen
         st.seen += int(seen.sum())
-        if prev_out is not None:
-            carried = self._carry(rec, prev_out, prev_hole, xy)
-            if carried is not None:
-                cval, exact = carried
-                future_only = (df > 0) & (dp == 0)  # seen ahead only: ease from the carried value
-                a = ((int(self.cfg.window) + 1 - df[future_only]) / (int(self.cfg.window) + 1)).astype(np.float32)
-                vals[future_only] = a[:, None] * vals[future_only] + (1 - a[:, None]) * cval[future_only]
-                take = ~done & ~doubt
-                vals[take] = cval[take]
-                if exact:
-                    st.reused += int(take.sum())
-                else:
-                    st.carried += int(take.sum())
-                done |= take
+        carried = self._carry(rec, prev_out, prev_hole, xy) if prev_out is not None else None
+        if carried is not None:
+            cval, exact = carried
+            future_only = (df > 0) & (dp == 0)  # seen ahead only: ease from the carried value
+            a = ((int(self.cfg.window) + 1 - df[future_only]) / (int(self.cfg.window) + 1)).astype(np.float32)
+            vals[future_only] = a[:, None] * vals[future_only] + (1 - a[:, None]) * cval[future_only]
+            take = ~done & ~doubt
+            vals[take] = cval[take]
+            if exact:
+                st.reused += int(take.sum())
+            else:
+                st.carried += int(take.sum())
+            done |= take
         st.add("propagate", t0)
         out = rec.image.copy()
         out[ys[done], xs[done]] = np.clip(np.rint(vals[done]), 0, 255).astype(np.uint8)
@@ -247,7 +268,39 @@ class Propagator:
             rest[ys[~done], xs[~done]] = True
             st.model += int((~done).sum())
             out = self._model(rec, out, rest)
+            if self.cfg.smooth > 0 and carried is not None:
+                a = np.float32(self.cfg.smooth)
+                fill = out[ys[~done], xs[~done]].astype(np.float32)
+                out[ys[~done], xs[~done]] = np.clip(np.rint((1 - a) * fill + a * carried[0][~done]), 0, 255).astype(np.uint8)
         return out
+
+    def _ring_errors(self, buf, t: int, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ring check: for each hole pixel (``ys``, ``xs``), whether the forward / backward trace is
+        distrusted (bool [N] each): the known pixels of a ring around the hole, traced like the hole's, come back
+        more than ``check`` grey levels off their own values nearby (the error spread into the hole by push-pull)."""
+        rec = buf[t]
+        k = 2 * int(self.cfg.ring) + 1
+        grown = cv2.dilate(rec.hole.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+        ry, rx = np.nonzero(grown & ~rec.hole)
+        if len(ry) == 0:  # the hole is the whole frame: nothing to check against
+            return np.zeros(len(ys), bool), np.zeros(len(ys), bool)
+        y0, x0 = int(ry.min()), int(rx.min())
+        shape = (int(ry.max()) + 1 - y0, int(rx.max()) + 1 - x0)
+        known = rec.image[ry, rx].astype(np.float32)  # [R,3]
+        rxy = np.stack([rx, ry], axis=1).astype(np.float32)
+        out = []
+        for step in (+1, -1):
+            vals, dist = self._trace(buf, t, rxy, step)
+            ok = dist > 0
+            if not ok.any():  # no ring pixel seen on that side: nothing measured, nothing to distrust by
+                out.append(np.zeros(len(ys), bool))
+                continue
+            err = np.zeros(shape, np.float32)
+            has = np.zeros(shape, bool)
+            err[ry[ok] - y0, rx[ok] - x0] = np.abs(vals[ok] - known[ok]).mean(axis=1)
+            has[ry[ok] - y0, rx[ok] - x0] = True
+            out.append(push_pull(err, has)[ys - y0, xs - x0] > float(self.cfg.check))
+        return out[0], out[1]
 
     def _carry(self, rec: _Frame, prev_out: np.ndarray, prev_hole: np.ndarray, xy: np.ndarray):
         """Values ``[N,3]`` of the previous output where the backward flow points, and whether it was an
