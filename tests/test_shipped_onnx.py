@@ -14,7 +14,7 @@ from inpaintkit.optional import available, torch_available
 
 pytestmark = pytest.mark.light
 
-SHIPPED = ("general", "faces", "faces-gan")
+SHIPPED = ("general", "general-gan", "faces", "faces-gan")
 needs_torch = pytest.mark.skipif(not torch_available() or not available("skimage"),
                                  reason="needs PyTorch and scikit-image (the full install)")
 
