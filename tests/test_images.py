@@ -212,3 +212,14 @@ def test_save_image_atomic(tmp_path):
     np.testing.assert_array_equal(read_mask(tmp_path / "m.png"), [[True, False]])
     with pytest.raises(ValueError, match="extension"):
         save_image(tmp_path / "o.xyz", img)
+
+
+def test_grow_is_a_disc_of_the_radius():
+    from inpaintkit.images.mask import grow
+
+    m = np.zeros((9, 9), bool)
+    m[4, 4] = True
+    assert np.array_equal(grow(m, 0), m)
+    g = grow(m, 2)
+    assert g[4, 2] and g[2, 4] and g[4, 6] and not g[2, 2]  # the axes reach 2 px, the corner of the square does not
+    assert not g[4, 1] and g.sum() < 25

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from inpaintkit.errors import InpaintkitError
+from inpaintkit.images.mask import grow as grow_mask
 
 TILE = 512
 OVERLAP = 32
@@ -154,8 +155,7 @@ def damage_mask(image: np.ndarray, detector=None, *, sensitivity: float = 0.5, g
     t = threshold_for(t0, sensitivity)
     mask = detect(image, net, tile=tile, overlap=overlap, detect_size=detect_size) >= t
     if grow:
-        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
-        mask = cv2.dilate(mask.view(np.uint8), k).astype(bool)
+        mask = grow_mask(mask, grow)
     return mask
 
 

@@ -28,6 +28,17 @@ from inpaintkit.images.read import _high_bit_to_uint8, convert, decoded, open_ch
 HOLE_LEVEL = 127  # a mask level (0..255) above this is a hole
 
 
+def grow(mask: np.ndarray, radius: int) -> np.ndarray:
+    """bool [H,W]: ``mask`` (bool [H,W]) grown by ``radius`` pixels (a disc: OpenCV's elliptic dilation).
+
+    >>> m = np.zeros((5, 5), bool); m[2, 2] = True
+    >>> int(grow(m, 1).sum()), bool(grow(m, 0)[2, 2])
+    (5, True)
+    """
+    k = 2 * int(radius) + 1
+    return cv2.dilate(mask.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+
+
 def is_hole(plane: np.ndarray) -> np.ndarray:
     """bool: the pixels of a uint8 mask plane (0..255) that are holes (level > :data:`HOLE_LEVEL`)."""
     return plane > HOLE_LEVEL

@@ -19,6 +19,8 @@ from typing import Optional
 import cv2
 import numpy as np
 
+from inpaintkit.images.mask import grow
+
 PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
            "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
 _CHUNK = 4096  # cv2.remap maps are at most 32767 per side: points are sampled as rows of this length
@@ -66,8 +68,7 @@ def complete_flow(flow: np.ndarray, hole: np.ndarray, mode: str = "homography", 
         return flow
     bad = hole
     if band > 0:
-        k = 2 * band + 1
-        bad = cv2.dilate(hole.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+        bad = grow(hole, band)
         if bad.all():
             bad = hole
     if mode == "membrane":

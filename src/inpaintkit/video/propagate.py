@@ -34,6 +34,7 @@ from typing import Iterable, Iterator, Optional
 import cv2
 import numpy as np
 
+from inpaintkit.images.mask import grow
 from inpaintkit.inference import fill_array
 from inpaintkit.video.flow import FlowEstimator, displacement, push_pull, sample
 
@@ -169,8 +170,7 @@ class Propagator:
                              f"{image.shape[1]}x{image.shape[0]} (width x height)")
         t0 = time.perf_counter()
         if self.cfg.dilate and hole.any():
-            k = 2 * int(self.cfg.dilate) + 1
-            hole = cv2.dilate(hole.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+            hole = grow(hole, int(self.cfg.dilate))
         b = int(self.cfg.border)
         near = cv2.dilate(hole.view(np.uint8), np.ones((2 * b + 1, 2 * b + 1), np.uint8)) > 0 if b else hole
         grey, small = self.flow.prepare(image, hole) if self.cfg.propagate else (None, None)
@@ -279,9 +279,7 @@ class Propagator:
         distrusted (bool [N] each): the known pixels of a ring around the hole, traced like the hole's, come back
         more than ``check`` grey levels off their own values nearby (the error spread into the hole by push-pull)."""
         rec = buf[t]
-        k = 2 * int(self.cfg.ring) + 1
-        grown = cv2.dilate(rec.hole.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
-        ry, rx = np.nonzero(grown & ~rec.hole)
+        ry, rx = np.nonzero(grow(rec.hole, int(self.cfg.ring)) & ~rec.hole)
         if len(ry) == 0:  # the hole is the whole frame: nothing to check against
             return np.zeros(len(ys), bool), np.zeros(len(ys), bool)
         y0, x0 = int(ry.min()), int(rx.min())
