@@ -43,7 +43,7 @@ BUNDLED_DOCS = {  # what each bundled file is, and what it was trained on (its l
     "general": "``fillnet`` for any photo, trained on BSDS500 + ImageNet samples (``configs/general.json``; "
                "research-use data).",
     "general-gan": "``general`` fine-tuned adversarially with a patch texture loss: textured fills in wide holes "
-                   "(sharper, closer patch statistics), about 0.5-1.3 dB lower PSNR; can paint patterns where the "
+                   "(sharper, closer patch statistics), 0.7-1.4 dB lower PSNR than ``general``; can paint patterns where the "
                    "truth is smooth (``configs/general-gan128.json``; research-use data).",
     "faces-gan": "``faces`` fine-tuned adversarially (SN-PatchGAN): sharper hair and eyes, lower PSNR "
                  "(``configs/faces-gan.json``; CelebA).",
