@@ -236,3 +236,37 @@ def test_hole_aware_gan_losses_judge_only_the_fill():
     assert float(d_loss(real, fake, "hinge")) == pytest.approx(2.25)  # unweighted: known patches asked to be fake
     assert float(g_adv_loss(fake, "hinge", weight=w)) == pytest.approx(3.0)  # only the hole patch: -(-3)
     assert float(g_adv_loss(fake, "nsgan", weight=w)) == pytest.approx(math.log1p(math.exp(3.0)))
+
+
+def test_sobel_magnitude_matches_the_sharpness_metric():
+    import numpy as np
+
+    from inpaintkit.losses import sobel_magnitude
+    from inpaintkit.metrics.sharpness import gradient_magnitude
+
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (12, 10, 3), dtype=np.uint8)
+    want = gradient_magnitude(img) / 255.0
+    got = sobel_magnitude(torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255.0)[0, 0].numpy()
+    assert np.allclose(got, want, atol=2e-4)  # the 1e-8 under the root keeps its gradient finite at 0
+
+
+def test_energy_term_ties_where_detail_goes_not_its_phase():
+    w = {"energy_img": 1.0}
+    mask = torch.zeros(1, 1, 16, 16)
+    mask[..., :, :8] = 1  # the hole: two 8x8 cells (top-left, bottom-left)
+    stripes = torch.zeros(1, 3, 16, 16)
+    stripes[..., :8, torch.arange(16) % 4 < 2] = 1.0  # 2-px stripes in the top-left cell: |Sobel x| = 4 there
+    assert float(reconstruction_loss(stripes, stripes, mask, w)[0]) == 0.0
+    shifted = torch.roll(stripes, 1, dims=3)  # the same stripes a pixel over: other phase, same detail
+    assert float(reconstruction_loss(shifted, stripes, mask, w)[0]) < 0.05
+    assert float(reconstruction_loss(shifted, stripes, mask, {"l1_hole_img": 1.0})[0]) == pytest.approx(0.25)
+    flat = torch.full_like(stripes, 0.25)  # a blur: no detail where the truth has it
+    blur = float(reconstruction_loss(flat, stripes, mask, w)[0])
+    moved = torch.roll(stripes, 8, dims=2)  # the detail in the wrong cell (the smooth one)
+    assert blur > 1.0 and float(reconstruction_loss(moved, stripes, mask, w)[0]) > blur
+    outside = stripes.clone()
+    outside[..., 8:] = torch.rand(1, 3, 16, 8)  # detail in the known half does not count
+    inside_only = torch.zeros(1, 1, 16, 16)
+    inside_only[..., :8, :4] = 1
+    assert float(reconstruction_loss(outside, stripes, inside_only, w)[0]) == pytest.approx(0.0, abs=1e-6)
