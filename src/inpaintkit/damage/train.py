@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from inpaintkit.damage.detector import DamageNet, DetectorConfig, save_detector
+from inpaintkit.damage.detector import DamageNet, DetectorConfig, load_detector, save_detector
 from inpaintkit.damage.synth import synthesize
 from inpaintkit.fileio import atomic_write_text
 
@@ -54,6 +54,7 @@ class DetectorTrainConfig:
     log_every: int = 20
     minutes: float = 45.0  # stop (checkpointed, validated) after this much wall time in this process
     threads: int = 1
+    init_from: str = ""  # warm-start from a detector file (same widths), e.g. the bundled weights/damage.safetensors
 
 
 def image_lists(data: str | Path) -> dict[str, list[Path]]:
@@ -170,6 +171,11 @@ def train(cfg: DetectorTrainConfig, out: Path, resume: bool = False, override: O
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
     step, best = 0, -1.0
     last = out / "checkpoint-last.safetensors"
+    if cfg.init_from and not resume:
+        src, _ = load_detector(cfg.init_from)
+        if tuple(src.config.widths) != tuple(cfg.widths):
+            raise ValueError(f"init_from {cfg.init_from} has widths {list(src.config.widths)}, the run {list(cfg.widths)}")
+        net.load_state_dict({k: v.float() for k, v in src.state_dict().items()})
     if resume:
         step, saved, extra = load_state(last, modules={"net": net}, optimizers={"opt": opt})
         cfg = DetectorTrainConfig(**{**saved, **(override or {})})
