@@ -270,3 +270,17 @@ def test_energy_term_ties_where_detail_goes_not_its_phase():
     inside_only = torch.zeros(1, 1, 16, 16)
     inside_only[..., :8, :4] = 1
     assert float(reconstruction_loss(outside, stripes, inside_only, w)[0]) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_energy_term_keeps_grey_texture_grey():
+    w = {"energy_img": 1.0}
+    mask = torch.ones(1, 1, 16, 16)
+    on = torch.arange(16) % 4 < 2
+    grey = torch.full((1, 3, 16, 16), 0.2)
+    grey[..., on] = 0.5  # grey stripes
+    tinted = grey.clone()
+    tinted[:, 0, :, on] += 0.2  # redder stripes...
+    tinted[:, 1, :, on] -= 0.2 * 0.299 / 0.587  # ...less green: the same luma detail, coloured
+    from inpaintkit.losses import sobel_magnitude
+    assert torch.allclose(sobel_magnitude(tinted), sobel_magnitude(grey), atol=1e-4)
+    assert float(reconstruction_loss(tinted, grey, mask, w)[0]) > 0.5

@@ -11,10 +11,11 @@ Reconstruction (pred, target: [B,3,H,W] in [0,1]; mask [B,1,H,W], 1 = hole)::
                                                   the hole's error averaged over 4x4 cells: only the low frequencies of the
                                                   fill are tied to the truth, so an adversarial term is free to
                                                   paint texture (a pixel L1 alone pulls wide holes to a blur)
-    energy_img  = mean_i [ sum_i |avgpool8(g(pred) * mask) - avgpool8(g(target) * mask)| / sum_i avgpool8(mask) ]
-                                                  with g the Sobel gradient magnitude of the luma: the fill's detail
-                                                  tied to the truth's cell by 8x8 cell, not its phase, so texture
-                                                  goes where the truth has texture and a smooth sky stays smooth
+    energy_img  = mean_i [ sum_i,c |avgpool8(g_c(pred) * mask) - avgpool8(g_c(target) * mask)| / sum_i avgpool8(mask) ]
+                                                  with g_c the Sobel gradient magnitude of channel c of (luma,
+                                                  R - G, (R + G)/2 - B): the fill's detail tied to the truth's 8x8
+                                                  cell by cell, not its phase, so texture goes where the truth has
+                                                  texture, a smooth sky stays smooth and grey texture stays grey
                                                   (patch_swd_img matches the hole's patches as one bag)
     l1_valid = sum(|pred - target| * (1 - mask)) / (3 * sum(1 - mask))
     mse_hole = sum((pred - target)^2 * mask) / (3 * sum(mask))
@@ -57,20 +58,24 @@ def _masked_mean(x: Tensor, w: Tensor) -> Tensor:
     return (x * w).sum() / (w.sum() * x.shape[1]).clamp_min(1.0)
 
 
-_LUMA = (0.299, 0.587, 0.114)
+_OPPONENT = ((0.299, 0.587, 0.114), (1.0, -1.0, 0.0), (0.5, 0.5, -1.0))  # luma, red-green, yellow-blue
 _SOBEL_X = ((-1.0, 0.0, 1.0), (-2.0, 0.0, 2.0), (-1.0, 0.0, 1.0))
 
 
-def sobel_magnitude(img: Tensor) -> Tensor:
-    """Sobel gradient magnitude of the luma of ``img`` [B,3,H,W] (reflected borders) → [B,1,H,W].
+def sobel_magnitude(img: Tensor, chroma: bool = False) -> Tensor:
+    """Sobel gradient magnitude of the luma of ``img`` [B,3,H,W] (reflected borders) → [B,1,H,W]; with
+    ``chroma`` also of its opponent colours R - G and (R + G)/2 - B → [B,3,H,W].
 
-    The differentiable twin of :func:`inpaintkit.metrics.sharpness.gradient_magnitude` (on the 0-1 scale).
+    The luma channel is the differentiable twin of :func:`inpaintkit.metrics.sharpness.gradient_magnitude`
+    (on the 0-1 scale).
     """
-    luma = (img * img.new_tensor(_LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)  # [B,1,H,W]
+    rows = _OPPONENT if chroma else _OPPONENT[:1]
+    ch = torch.einsum("kc,bchw->bkhw", img.new_tensor(rows), img)  # [B,K,H,W]
+    b, k = ch.shape[:2]
     kx = img.new_tensor(_SOBEL_X).view(1, 1, 3, 3)
-    k = torch.cat([kx, kx.transpose(2, 3)])  # [2,1,3,3]: d/dx, d/dy
-    g = F.conv2d(F.pad(luma, (1, 1, 1, 1), mode="reflect"), k)  # [B,2,H,W]
-    return (g.square().sum(1, keepdim=True) + 1e-8).sqrt()
+    g = F.conv2d(F.pad(ch.reshape(b * k, 1, *ch.shape[2:]), (1, 1, 1, 1), mode="reflect"),
+                 torch.cat([kx, kx.transpose(2, 3)]))  # [B*K,2,H,W]: d/dx, d/dy
+    return (g.square().sum(1) + 1e-8).sqrt().reshape(b, k, *ch.shape[2:])
 
 
 def reconstruction_loss(pred: Tensor, target: Tensor, mask: Tensor, weights: dict[str, float]) -> tuple[Tensor, dict[str, Tensor]]:
@@ -100,8 +105,8 @@ def reconstruction_loss(pred: Tensor, target: Tensor, mask: Tensor, weights: dic
         terms["patch_swd_img"] = patch_swd_img(pred, target, mask)
     if weights.get("energy_img", 0):
         pm = F.avg_pool2d(mask, 8, ceil_mode=True)  # [B,1,h,w]
-        gp = F.avg_pool2d(sobel_magnitude(pred) * mask, 8, ceil_mode=True)
-        gt = F.avg_pool2d(sobel_magnitude(target) * mask, 8, ceil_mode=True)
+        gp = F.avg_pool2d(sobel_magnitude(pred, chroma=True) * mask, 8, ceil_mode=True)  # [B,3,h,w]
+        gt = F.avg_pool2d(sobel_magnitude(target, chroma=True) * mask, 8, ceil_mode=True)
         per = (gp - gt).abs().sum((1, 2, 3)) / pm.sum((1, 2, 3)).clamp_min(1e-6)  # [B]
         has = (mask.sum((1, 2, 3)) > 0).to(per.dtype)
         terms["energy_img"] = (per * has).sum() / has.sum().clamp_min(1.0)
