@@ -53,6 +53,12 @@ RECON_TERMS = ("l1_hole", "l1_hole_img", "l1_low_img", "logmse_hole_img", "patch
 GAN_TERMS = ("adv", "fm")
 
 
+def _mean_over_holes(per: Tensor, mask: Tensor) -> Tensor:
+    # per [B], mask [B,1,H,W]: the mean of `per` over the images that have a hole (0 when none has)
+    has = (mask.sum((1, 2, 3)) > 0).to(per.dtype)
+    return (per * has).sum() / has.sum().clamp_min(1.0)
+
+
 def _masked_mean(x: Tensor, w: Tensor) -> Tensor:
     # x [B,3,H,W], w [B,1,H,W]; the mean over the weighted pixels, 0 where there are none
     return (x * w).sum() / (w.sum() * x.shape[1]).clamp_min(1.0)
@@ -89,18 +95,15 @@ def reconstruction_loss(pred: Tensor, target: Tensor, mask: Tensor, weights: dic
         terms["l1_hole"] = _masked_mean(diff.abs(), mask)
     if weights.get("l1_hole_img", 0):
         per = (diff.abs() * mask).sum((1, 2, 3)) / (mask.sum((1, 2, 3)) * diff.shape[1]).clamp_min(1.0)  # [B]
-        has = (mask.sum((1, 2, 3)) > 0).to(per.dtype)
-        terms["l1_hole_img"] = (per * has).sum() / has.sum().clamp_min(1.0)
+        terms["l1_hole_img"] = _mean_over_holes(per, mask)
     if weights.get("l1_low_img", 0):
         # the hole's error averaged over each 4x4 cell (known pixels count 0): |avgpool(diff * mask)|
         pd, pm = F.avg_pool2d(diff * mask, 4, ceil_mode=True), F.avg_pool2d(mask, 4, ceil_mode=True)  # [B,3,h,w], [B,1,h,w]
         per = pd.abs().sum((1, 2, 3)) / (pm.sum((1, 2, 3)) * diff.shape[1]).clamp_min(1e-6)  # [B]
-        has = (mask.sum((1, 2, 3)) > 0).to(per.dtype)
-        terms["l1_low_img"] = (per * has).sum() / has.sum().clamp_min(1.0)
+        terms["l1_low_img"] = _mean_over_holes(per, mask)
     if weights.get("logmse_hole_img", 0):
         per = (diff.square() * mask).sum((1, 2, 3)) / (mask.sum((1, 2, 3)) * diff.shape[1]).clamp_min(1.0)  # [B]
-        has = (mask.sum((1, 2, 3)) > 0).to(per.dtype)
-        terms["logmse_hole_img"] = (torch.log(per + 1e-5) * has).sum() / has.sum().clamp_min(1.0)
+        terms["logmse_hole_img"] = _mean_over_holes(torch.log(per + 1e-5), mask)
     if weights.get("patch_swd_img", 0):
         terms["patch_swd_img"] = patch_swd_img(pred, target, mask)
     if weights.get("energy_img", 0):
@@ -108,8 +111,7 @@ def reconstruction_loss(pred: Tensor, target: Tensor, mask: Tensor, weights: dic
         gp = F.avg_pool2d(sobel_magnitude(pred, chroma=True) * mask, 8, ceil_mode=True)  # [B,3,h,w]
         gt = F.avg_pool2d(sobel_magnitude(target, chroma=True) * mask, 8, ceil_mode=True)
         per = (gp - gt).abs().sum((1, 2, 3)) / pm.sum((1, 2, 3)).clamp_min(1e-6)  # [B]
-        has = (mask.sum((1, 2, 3)) > 0).to(per.dtype)
-        terms["energy_img"] = (per * has).sum() / has.sum().clamp_min(1.0)
+        terms["energy_img"] = _mean_over_holes(per, mask)
     if weights.get("l1_valid", 0):
         terms["l1_valid"] = _masked_mean(diff.abs(), 1 - mask)
     if weights.get("mse_hole", 0):
