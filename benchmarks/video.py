@@ -50,7 +50,7 @@ from skimage.metrics import structural_similarity
 from inpaintkit.images import read_image, read_mask
 from inpaintkit.inference import fill_array
 from inpaintkit.model_spec import load_filler
-from inpaintkit.video import Stats, VideoFillConfig, fill_video, fill_video_file, paired
+from inpaintkit.video import VIDEO_MODEL, Stats, VideoFillConfig, fill_video, fill_video_file, paired
 from inpaintkit.video.flow import warp
 from inpaintkit.video.io import list_frames
 from inpaintkit.video.write import FrameWriter
@@ -341,7 +341,7 @@ def main() -> None:
         return
     torch.set_num_threads(args.threads)
     names = [c for c in args.clips.split(",") if c] or sorted(p.name for p in clean.iterdir() if p.is_dir())
-    filler, telea = load_filler(None), load_filler("telea")
+    filler, telea = load_filler(VIDEO_MODEL), load_filler("telea")
     rows = quality([clean / c for c in names], args.frames, filler, telea)
     print("  speed...", file=sys.stderr)
     spd = speed(clean / args.speed_clip, 40)

@@ -67,13 +67,16 @@ def test_inpaint_without_torch_uses_the_shipped_graphs(tmp_path):
             res[str(model)] = [bool((out[~hole] == img[~hole]).all()), bool((out[hole] != img[hole]).any()),
                                parse_spec(model).backend, type(load_filler(model)).__name__]
         res["same session"] = load_filler("faces") is load_filler("faces")
+        res["default parts"] = [type(p).__name__ for p in (load_filler(None).accurate, load_filler(None).realistic)]
         res["models"] = inpaintkit.list_models()
         print(json.dumps({"res": res, "loaded": loaded(*HEAVY, "fastapi")}))
     """, tmp_path)
     assert out["loaded"] == []
     res = out["res"]
-    for model in ("None", "general", "faces", "faces-gan", "faces+flip"):
+    for model in ("general", "faces", "faces-gan", "faces+flip"):
         assert res[model] == [True, True, "onnx", "OnnxInpainter"], model
+    assert res["None"] == [True, True, "onnx", "WidthRoute"]  # the default: two shipped graphs routed by hole width
+    assert res["default parts"] == ["OnnxInpainter", "OnnxInpainter"]
     for model in ("telea", "ns", "patchmatch"):
         assert res[model][:2] == [True, True] and res[model][3] == "ClassicalInpainter", model
     assert res["same session"]

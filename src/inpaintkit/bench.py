@@ -2,8 +2,10 @@
 
 One run measures, on the same machine under the same load:
 
-* the median latency per image of the default model (PyTorch eager in fp32 and under bfloat16 autocast,
-  onnxruntime) and of Telea, NS and
+* the median latency per image of the default model's network (PyTorch eager in fp32 and under bfloat16
+  autocast, onnxruntime; the default, ``general-routed``, is two networks routed by hole width: its full-size
+  one, ``general``, is what these columns time, and the whole routed fill is timed beside it as
+  ``routed/torch``) and of Telea, NS and
   biharmonic at 128², 256², 512², a 1920x1080 photo with a 5 % object mask and a 4096x4096 photo with a 2 %
   mask (two objects) — every method through the same :func:`inpaintkit.inference.inpaint` path (so the big
   photos are filled crop by crop at the working size, for the classical methods too);
@@ -275,6 +277,26 @@ def _machine() -> dict:
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
+def _subject(model) -> tuple:
+    """(the network to time, the routed bundle it belongs to or None): a routed bundle (:data:`~inpaintkit.models.
+    pretrained.ROUTED`, the default among them) is timed by its full-size network, the routed fill beside it."""
+    from inpaintkit.models.pretrained import DEFAULT, ROUTED
+
+    name = DEFAULT if model in (None, "default") else model
+    if isinstance(name, str) and name in ROUTED:
+        return ROUTED[name]["accurate"], name
+    return model, None
+
+
+def _routed_note(routed: str) -> str:
+    from inpaintkit.models.pretrained import ROUTED
+
+    r = ROUTED[routed]
+    return (f"{routed} fills with {r['accurate']!r} at full size and {r['realistic']!r} on holes wider than "
+            f"{r['near']} px, at most at the same size: the network columns time {r['accurate']!r}, 'routed "
+            f"default' the whole fill")
+
+
 def _prepare_torch(model, tmp: str) -> tuple:
     """The full install: the network (or, bundled weights missing, the same architecture untrained), exported to
     ONNX in ``tmp``. Returns (net, label, note, the spec fields every case gets)."""
@@ -330,7 +352,11 @@ def run_bench(model=None, repeats: int = 7, budget_s: float = 15.0, quick: bool 
     with_torch, synthetic = torch_available(), not available("skimage")
     cases, methods = (CASES[:2] if quick else CASES), (METHODS if with_torch else LIGHT_METHODS)
     tmp = tempfile.TemporaryDirectory(prefix="inpaintkit-bench-")
-    net, label, note, common = _prepare_torch(model, tmp.name) if with_torch else _prepare_light(model)
+    subject, routed = _subject(model)
+    net, label, note, common = _prepare_torch(subject, tmp.name) if with_torch else _prepare_light(subject)
+    if routed:
+        label, note = f"{label} (the full-size network of {routed})", " ".join(filter(None, [note, _routed_note(routed)]))
+        methods = methods + ([("torch", "routed")] if with_torch else [])
     common.update(repeats=repeats, budget_s=budget_s, threads=threads, torch=with_torch, synthetic=synthetic)
     machine = _machine()
     rows = []
@@ -343,7 +369,8 @@ def run_bench(model=None, repeats: int = 7, budget_s: float = 15.0, quick: bool 
         row = {"case": case["label"], "h": case["h"], "w": case["w"], "gflop": gflop, "methods": {}}
         for backend, method in methods:
             key = f"{method}/{backend}"
-            spec = {**case, **common, "backend": backend, "model": method if method != "default" else model}
+            spec = {**case, **common, "backend": backend,
+                    "model": {"default": subject, "routed": routed}.get(method, method)}
             spec["model_path"] = common["model_path"] if method == "default" else None
             bar.set_postfix_str(f"{case['label']} {key}")
             row["methods"][key] = _subprocess("case", spec)

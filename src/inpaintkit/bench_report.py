@@ -11,7 +11,8 @@ from typing import Sequence
 from inpaintkit.bench import MATMUL_N
 
 LATENCY = [("model, PyTorch", "default/torch"), ("model, PyTorch bf16", "default/bf16"),
-           ("model, onnxruntime", "default/onnx"), ("ORT speed-up", None), ("Telea", "telea/torch"),
+           ("model, onnxruntime", "default/onnx"), ("ORT speed-up", None), ("routed default, PyTorch", "routed/torch"),
+           ("Telea", "telea/torch"),
            ("NS", "ns/torch"), ("biharmonic", "biharmonic/torch")]  # None: PyTorch eager / onnxruntime
 NETWORK = [("PyTorch", "default/torch"), ("onnxruntime", "default/onnx")]  # the efficiency and memory columns
 

@@ -53,6 +53,11 @@ def _network(model):
             raise ExportError(f"model {str(model)!r}: '{extra}' is applied when filling, not stored in the graph; "
                               f"export {spec.source!r} and fill with --model FILE.onnx{extra if extra == '+flip' else ''}")
         net = load_torch(spec.source)
+    from inpaintkit.models.width_route import WidthRoute
+
+    if isinstance(net, WidthRoute):
+        raise ExportError(f"model {str(model)!r} is two bundled models routed by hole width; export each of them "
+                          "(it runs in onnxruntime as it is: --backend onnx)")
     if not isinstance(net, torch.nn.Module):
         raise ExportError(f"model {str(model)!r} is a classical method; only networks export to ONNX")
     return net.float().eval()

@@ -131,7 +131,7 @@ def _check_graph(session, path) -> None:
 
 
 def bundled_file(name) -> str | None:
-    """The weights file stem of a bundled model name (``default`` -> ``general``), or None for other names."""
+    """The weights file stem of a bundled model name (``default`` -> ``general-routed``, which has none: it routes two), or None for other names."""
     from inpaintkit.models.pretrained import BUNDLED, DEFAULT
 
     key = "default" if name is None else str(name)
@@ -158,6 +158,11 @@ def onnx_filler(model=None, threads: int | None = None) -> OnnxInpainter:
     bundled name loads its shipped graph, and anything else needs PyTorch (:class:`~inpaintkit.errors.TorchMissingError`)."""
     if isinstance(model, (str, Path)) and str(model).lower().endswith(".onnx"):
         return OnnxInpainter(model, threads)
+    from inpaintkit.models.pretrained import DEFAULT, ROUTED, routed_bundle
+
+    name = DEFAULT if model in (None, "default") else model
+    if isinstance(name, str) and name in ROUTED:  # two bundled graphs routed by hole width
+        return routed_bundle(name, lambda part: onnx_filler(part, threads))
     if not torch_available():
         shipped = shipped_graph(model) if isinstance(model, (str, type(None))) else None
         if shipped is not None:

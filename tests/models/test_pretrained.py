@@ -50,9 +50,14 @@ def test_learned_fillnets_beat_telea_in_the_hole(name, photo_and_hole):
     assert ours > telea, f"{name}: hole PSNR {ours:.2f} dB is not above Telea's {telea:.2f} dB"
 
 
-def test_default_is_general():
-    a, b = load(), load("general")
-    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+def test_default_is_general_routed_to_general_gan_by_hole_width():
+    from inpaintkit.models.width_route import WidthRoute
+
+    net = load()
+    assert isinstance(net, WidthRoute) and (net.near, net.far, net.max_depth) == (3, 8, 40)
+    for part, name in ((net.accurate, "general"), (net.realistic, "general-gan")):
+        want = load(name).state_dict()
+        assert all(torch.equal(x, want[k]) for k, x in part.state_dict().items())
 
 
 def test_flip_average_is_the_mean_of_the_fill_and_the_mirrored_fill(photo_and_hole):

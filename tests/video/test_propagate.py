@@ -166,3 +166,10 @@ def test_smooth_blends_the_model_fill_with_the_carried_one():
         cfg = VideoFillConfig(agree=0.5, smooth=smooth)
         outs[smooth] = list(fill_video(frames, masks, model=_NoiseFill(), config=cfg))
     assert _flicker(outs[0.5], truth, masks) < 0.8 * _flicker(outs[0.0], truth, masks)
+
+
+def test_the_image_model_by_default_is_general_not_the_photo_default():
+    frames, mask, _ = static_box(n=2)  # a 16 x 24 px box: wide enough that the photo default paints it with general-gan
+    first = {m: next(fill_video(frames, mask, model=m)) for m in (None, "general", "default")}
+    assert np.array_equal(first[None], first["general"])
+    assert not np.array_equal(first[None][mask], first["default"][mask])

@@ -147,7 +147,7 @@ def fill_video_cmd(
     input: Path = typer.Argument(..., help="A video (mp4, mov, mkv, webm, avi) or a folder of frames (name order)."),
     mask: Path = typer.Option(..., "--mask", "-m", help="One mask image for every frame (a watermark), a folder of per-frame masks (name order) or a mask video; hole = grey > 127."),
     out: Path = typer.Option(..., "--out", "-o", help="Output video (same frame rate; audio copied where the container allows) or folder of PNG frames."),
-    model: Optional[str] = typer.Option(None, "--model", help=f"Image model for what is never seen: {MODEL_FORMS}. Default: the bundled default model."),
+    model: Optional[str] = typer.Option(None, "--model", help=f"Image model for what is never seen: {MODEL_FORMS}. Default: general (the photo default paints a new texture on each keyframe)."),
     window: int = typer.Option(8, "--window", help="Frames looked at on each side for the background behind the hole."),
     dilate: int = typer.Option(0, "--dilate", help="Grow the masks by this many pixels (object outlines miss shadows and motion blur)."),
     per_frame: bool = typer.Option(False, "--per-frame", help="No propagation: the image model on every frame (the baseline)."),

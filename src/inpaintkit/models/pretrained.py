@@ -1,6 +1,7 @@
 """The models that ship inside the package (``src/inpaintkit/weights/<name>.safetensors`` + ``.json``).
 
-``faces`` (trained on CelebA), ``general`` (trained on general photos) and ``default`` (= ``general``).
+``faces`` (trained on CelebA), ``general`` and ``general-gan`` (trained on general photos), and
+``default`` (= ``general-routed``: ``general`` on thin strokes, ``general-gan`` on wide holes).
 They load offline, with no download. :func:`load` resolves any model spec to a fresh model (the
 parsing itself is :mod:`inpaintkit.model_spec`, shared by the CLI, the evaluator, the server and the API).
 
@@ -19,7 +20,7 @@ from inpaintkit.optional import loaded_torch, require_torch
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 BUNDLED = ("faces", "general", "general-gan", "faces-gan", "seed-unet-faces")
-DEFAULT = "general"
+DEFAULT = "general-routed"
 
 
 def weights_path(name: str) -> Path:
@@ -49,12 +50,24 @@ BUNDLED_DOCS = {  # what each bundled file is, and what it was trained on (its l
     "faces-gan": "``faces`` fine-tuned adversarially (SN-PatchGAN): sharper hair and eyes, lower PSNR "
                  "(``configs/faces-gan.json``; CelebA).",
     "seed-unet-faces": "The baseline: ``seed-unet`` trained on CelebA with the seed's recipe (``configs/seed-unet.json``).",
-    "default": "The model used when none is named: ``general``.",
+    "general-routed": "``general`` for strokes up to 6 px wide, ``general-gan`` for holes 16 px wide and wider (given "
+                      "the photo reduced until no hole pixel is more than 40 px from a known one), blended by the "
+                      "local hole width (``models/width_route.py``; no weights of its own).",
+    "default": "The model used when none is named: ``general-routed``.",
 }
+# bundled names that are two bundled models routed by hole width (models/width_route.py), with no file of their own
+ROUTED = {"general-routed": {"accurate": "general", "realistic": "general-gan", "near": 3, "far": 8,
+                             "max_depth": 40}}
 
 
 def _bundled_factory(name: str):
     file = DEFAULT if name == "default" else name
+    if file in ROUTED:
+        def factory(**kw):
+            return routed_bundle(file, load_plain)
+
+        factory.__doc__ = BUNDLED_DOCS[name]
+        return factory
 
     def factory(**kw):
         return load_bundled(file)
@@ -65,6 +78,15 @@ def _bundled_factory(name: str):
 
 for _name in BUNDLED_DOCS:
     register_model(_bundled_factory(_name), name=_name, kind="pretrained")
+
+
+def routed_bundle(name: str, load_part):
+    """The :class:`~inpaintkit.models.width_route.WidthRoute` of the routed bundle ``name`` (:data:`ROUTED`), its two
+    models loaded by ``load_part(name)`` (PyTorch or ONNX)."""
+    from inpaintkit.models.width_route import WidthRoute
+
+    recipe = dict(ROUTED[name])
+    return WidthRoute(load_part(recipe.pop("accurate")), load_part(recipe.pop("realistic")), **recipe)
 
 
 def load(name_or_path: str | Path | None = None):

@@ -6,7 +6,7 @@ Two entry points:
   (uint8 ``[H,W,3]`` RGB in, the same out; memory does not grow with the clip)::
 
       from inpaintkit.video import fill_video
-      for out in fill_video(frames, mask, model="default"):   # mask: one for all frames, or one per frame
+      for out in fill_video(frames, mask):   # mask: one for all frames, or one per frame; model: VIDEO_MODEL
           ...
 
 * :func:`fill_video_file` reads a video file or a folder of frames, a mask image / folder / video, and
@@ -30,6 +30,10 @@ from PIL import Image
 from inpaintkit.video.io import Clip, MaskSource, VideoError, open_clip, open_masks
 from inpaintkit.video.propagate import Propagator, Stats, VideoFillConfig
 from inpaintkit.video.write import FrameWriter, check_output
+
+# The image model when none is named: ``general``, not the photo default (``general-routed``), whose
+# adversarial part paints a different texture on every keyframe it fills (docs/video.md was measured with it).
+VIDEO_MODEL = "general"
 
 __all__ = ["Stats", "VideoError", "VideoFillConfig", "fill_video", "fill_video_file"]
 
@@ -77,12 +81,12 @@ def fill_video(frames: Iterable[np.ndarray], masks, model=None, *, backend: Opti
 
     ``masks``: one mask for every frame (a 2-D array, a PIL image or a file; True / > 127 = hole) or an
     iterable with one mask per frame. ``model``: as ``inpaintkit fill`` (a name, a model file, or an object
-    with ``.fill``). ``config``: :class:`VideoFillConfig`. Errors: :class:`VideoError`, and those of
+    with ``.fill``; None = :data:`VIDEO_MODEL`). ``config``: :class:`VideoFillConfig`. Errors: :class:`VideoError`, and those of
     :func:`inpaintkit.inference.fill_array` (``InpaintError``) for a frame it cannot fill.
     """
     from inpaintkit.model_spec import load_filler
 
-    filler = load_filler(model, backend)
+    filler = load_filler(VIDEO_MODEL if model is None else model, backend)
     engine = Propagator(filler, config, stats)
     try:
         yield from engine.run(paired(frames, masks, engine.stats))
@@ -121,7 +125,7 @@ def fill_video_file(input, mask, output, model=None, *, backend: Optional[str] =
         masks.masks(clip.size).__next__()  # a mask of another size fails now, before any work
     check_output(output, overwrite, codec)
     _check_same_path(output, input, mask)
-    filler = load_filler(model, backend)
+    filler = load_filler(VIDEO_MODEL if model is None else model, backend)
     stats = stats or Stats()
     engine = Propagator(filler, config, stats)
     start = time.perf_counter()
