@@ -280,12 +280,10 @@ def _machine() -> dict:
 def _subject(model) -> tuple:
     """(the network to time, the routed bundle it belongs to or None): a routed bundle (:data:`~inpaintkit.models.
     pretrained.ROUTED`, the default among them) is timed by its full-size network, the routed fill beside it."""
-    from inpaintkit.models.pretrained import DEFAULT, ROUTED
+    from inpaintkit.models.pretrained import ROUTED, routed_name
 
-    name = DEFAULT if model in (None, "default") else model
-    if isinstance(name, str) and name in ROUTED:
-        return ROUTED[name]["accurate"], name
-    return model, None
+    routed = routed_name(model)
+    return (ROUTED[routed]["accurate"], routed) if routed else (model, None)
 
 
 def _routed_note(routed: str) -> str:
@@ -293,7 +291,7 @@ def _routed_note(routed: str) -> str:
 
     r = ROUTED[routed]
     return (f"{routed} fills with {r['accurate']!r} at full size and {r['realistic']!r} on holes wider than "
-            f"{r['near']} px, at most at the same size: the network columns time {r['accurate']!r}, 'routed "
+            f"{2 * r['near']} px, at most at the same size: the network columns time {r['accurate']!r}, 'routed "
             f"default' the whole fill")
 
 

@@ -158,11 +158,11 @@ def onnx_filler(model=None, threads: int | None = None) -> OnnxInpainter:
     bundled name loads its shipped graph, and anything else needs PyTorch (:class:`~inpaintkit.errors.TorchMissingError`)."""
     if isinstance(model, (str, Path)) and str(model).lower().endswith(".onnx"):
         return OnnxInpainter(model, threads)
-    from inpaintkit.models.pretrained import DEFAULT, ROUTED, routed_bundle
+    from inpaintkit.models.pretrained import routed_bundle, routed_name
 
-    name = DEFAULT if model in (None, "default") else model
-    if isinstance(name, str) and name in ROUTED:  # two bundled graphs routed by hole width
-        return routed_bundle(name, lambda part: onnx_filler(part, threads))
+    routed = routed_name(model)
+    if routed:  # two bundled graphs routed by hole width
+        return routed_bundle(routed, lambda part: onnx_filler(part, threads))
     if not torch_available():
         shipped = shipped_graph(model) if isinstance(model, (str, type(None))) else None
         if shipped is not None:

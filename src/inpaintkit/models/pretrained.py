@@ -80,6 +80,12 @@ for _name in BUNDLED_DOCS:
     register_model(_bundled_factory(_name), name=_name, kind="pretrained")
 
 
+def routed_name(model) -> str | None:
+    """The :data:`ROUTED` bundle that a model spec's source names (``None`` / ``default`` are :data:`DEFAULT`), else None."""
+    name = DEFAULT if model in (None, "default") else model
+    return name if isinstance(name, str) and name in ROUTED else None
+
+
 def routed_bundle(name: str, load_part):
     """The :class:`~inpaintkit.models.width_route.WidthRoute` of the routed bundle ``name`` (:data:`ROUTED`), its two
     models loaded by ``load_part(name)`` (PyTorch or ONNX)."""
