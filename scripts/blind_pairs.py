@@ -2,7 +2,7 @@
 
     python scripts/blind_pairs.py make --out runs/blind                       # pair-NN.png + key.json (do not open)
     # look at each pair-NN.png and write runs/blind/choices.txt, one line per pair: "NN L", "NN R" or "NN =",
-    # naming the side an editor would keep
+    # naming the side an editor would keep, optionally "# why" after it
     python scripts/blind_pairs.py score --out runs/blind --json docs/results/blind-pairs.json
 
 Cases: the object-removal photos of ``scripts/object_removal.py`` (scikit-image's astronaut, coffee and chelsea
@@ -15,6 +15,7 @@ below it, the hole's surroundings enlarged, with no method named anywhere on it.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import sys
 from pathlib import Path
@@ -88,7 +89,8 @@ def make(args) -> None:
 
     rng = np.random.default_rng(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    key = {"methods": args.methods, "seed": args.seed, "grow": args.grow, "pairs": {}}
+    made = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    key = {"methods": args.methods, "seed": args.seed, "grow": args.grow, "made": made, "pairs": {}}
     found = photo_cases(args.data_root) + clip_cases(args.data_root, args.grow)
     for n, (name, img, hole) in enumerate(found, 1):
         fills = [inpaintkit.inpaint(img, hole, model=m) for m in args.methods]
@@ -104,15 +106,17 @@ def make(args) -> None:
     print(f"wrote {len(found)} pairs to {args.out}; judge them into {args.out / 'choices.txt'} before opening key.json")
 
 
-def read_choices(path: Path, tags) -> dict[str, str]:
+def read_choices(path: Path, tags) -> dict[str, tuple[str, str]]:
+    """``{pair: (side, why)}`` from lines ``NN L|R|= [# why]``."""
     choices = {}
     for line in path.read_text().splitlines():
-        parts = line.split("#")[0].split()
+        text, _, why = line.partition("#")
+        parts = text.split()
         if not parts:
             continue
         if len(parts) != 2 or parts[1].upper() not in ("L", "R", "=") or parts[0].zfill(2) not in tags:
             sys.exit(f"error: {path}: bad line {line!r} (want 'NN L', 'NN R' or 'NN =' for a pair in key.json)")
-        choices[parts[0].zfill(2)] = parts[1].upper()
+        choices[parts[0].zfill(2)] = (parts[1].upper(), why.strip())
     missing = sorted(set(tags) - set(choices))
     if missing:
         sys.exit(f"error: {path}: no choice for pairs {', '.join(missing)}")
@@ -125,15 +129,16 @@ def score(args) -> None:
     choices = read_choices(args.out / "choices.txt", pairs)
     rows, wins = [], {first: 0, second: 0, "=": 0}
     for tag, p in sorted(pairs.items()):
-        kept = "=" if choices[tag] == "=" else p[choices[tag]]
+        side, why = choices[tag]
+        kept = "=" if side == "=" else p[side]
         wins[kept] += 1
-        rows.append({"pair": tag, "case": p["case"], "hole_percent": p["hole_percent"], "kept": kept})
+        rows.append({"pair": tag, "case": p["case"], "hole_percent": p["hole_percent"], "kept": kept, "why": why})
         print(f"{tag}  {p['case']:<24} hole {p['hole_percent']:5.1f} %  kept: {kept}")
     n = len(rows)
     print(f"{first} kept in {wins[first]} of {n} ({100 * wins[first] / n:.0f} %), {second} in {wins[second]}, "
           f"level in {wins['=']}")
     if args.json:
-        summary = {"methods": key["methods"], "pairs": n, "kept": wins, "rows": rows,
+        summary = {"methods": key["methods"], "made": key.get("made"), "seed": key["seed"], "pairs": n, "kept": wins, "rows": rows,
                    "preferred_percent": {m: round(100 * wins[m] / n, 1) for m in key["methods"]}}
         args.json.write_text(json.dumps(summary, indent=1) + "\n")
         print(f"wrote {args.json}")

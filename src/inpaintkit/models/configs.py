@@ -24,7 +24,7 @@ import torch
 
 _FILLNET = {"widths": ("ints", 3, 3, 1, 1024), "n_blocks": ("int", 0, 64), "dilations": ("ints", 1, 16, 1, 64),
             "coarse": ("bool",), "spectral": ("int", 0, 64), "blur_out": ("bool",),
-            "refine": ("int", 0, 256), "antialias": ("bool",)}
+            "refine": ("int", 0, 256), "antialias": ("bool",), "attention": ("bool",)}
 BOUNDS: dict[str, dict[str, tuple]] = {  # name -> {argument: rule}; rules: ("int", lo, hi),
     "fillnet": _FILLNET,                   # ("ints", min_len, max_len, lo, hi), ("bool",)
     "fillnet-s": _FILLNET,

@@ -36,6 +36,11 @@ frequencies into a grid of period 4 or 8 px at full size, and a bilinear 2x upsa
 periods — the lattice that texture losses grow (docs/training.md). No new weights, so it warm-starts from a
 model without it.
 
+``attention=True`` adds contextual attention after the blocks (:mod:`~inpaintkit.models.attention`): each hole
+cell at 1/8 resolution takes a softmax mix of the features of the known cells whose 3x3 surroundings look most
+like its own, so a wide hole can be painted with what the photo shows elsewhere (zero at the start: it
+warm-starts from a model without it).
+
 It is fully convolutional (any size that is a multiple of 8; the contract pads). ``spectral=k`` (``fillnet-ffc``)
 adds a global Fourier unit to the last k blocks (:mod:`~inpaintkit.models.fourier`): LaMa's idea of a receptive
 field as large as the image, for holes wider than the dilated blocks reach at 512 px and above.
@@ -46,6 +51,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from inpaintkit.models.attention import ContextualAttention
 from inpaintkit.models.base import InpaintingNetwork
 from inpaintkit.models.fourier import SpectralUnit
 from inpaintkit.models.registry import register_model
@@ -130,7 +136,7 @@ class FillNet(InpaintingNetwork):
 
     def __init__(self, widths: tuple[int, int, int] = (48, 96, 192), n_blocks: int = 6,
                  dilations: tuple[int, ...] = (1, 2, 4, 8), coarse: bool = True, spectral: int = 0,
-                 blur_out: bool = False, refine: int = 0, antialias: bool = False):
+                 blur_out: bool = False, refine: int = 0, antialias: bool = False, attention: bool = False):
         super().__init__()
         widths = tuple(int(w) for w in widths)
         dilations = tuple(int(d) for d in dilations)
@@ -143,6 +149,8 @@ class FillNet(InpaintingNetwork):
             self.config["blur_out"] = True
         if antialias:
             self.config["antialias"] = True
+        if attention:
+            self.config["attention"] = True
         self.blur_out = bool(blur_out)
         self.aa = blur121 if antialias else nn.Identity()
         self.refine = None
@@ -153,6 +161,7 @@ class FillNet(InpaintingNetwork):
             nn.init.zeros_(self.refine[-1].weight)
             nn.init.zeros_(self.refine[-1].bias)
         c1, c2, c3 = widths
+        self.attention = ContextualAttention(c3) if attention else None  # after the blocks, zero at the start
         self.coarse = coarse
         cin = 4 * (7 if coarse else 4)
         self.stem = _conv(cin, c1)
@@ -180,6 +189,8 @@ class FillNet(InpaintingNetwork):
         e1 = self.stem(F.pixel_unshuffle(x, 2))  # [B,c1,H/2,W/2]
         e2 = self.down1(aa(e1))  # [B,c2,H/4,W/4]
         x = self.blocks(self.down2(aa(e2)))  # [B,c3,H/8,W/8]
+        if self.attention is not None:  # copy features from known cells into the hole's cells
+            x = self.attention(x, mask)
         x = self.dec2(aa(F.interpolate(self.lat2(x), scale_factor=2, mode="bilinear", align_corners=False)) + e2)
         x = self.dec1(aa(F.interpolate(self.lat1(x), scale_factor=2, mode="bilinear", align_corners=False)) + e1)
         residual = F.pixel_shuffle(self.out(x), 2).float()  # [B,3,H,W]
