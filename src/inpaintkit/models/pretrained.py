@@ -44,9 +44,9 @@ BUNDLED_DOCS = {  # what each bundled file is, and what it was trained on (its l
     "general": "``fillnet`` for any photo, trained on BSDS500 + ImageNet samples (``configs/general.json``; "
                "research-use data).",
     "general-gan": "``general`` fine-tuned adversarially with patch texture and detail-placement losses: textured "
-                   "fills in wide holes (sharpness 0.84-0.92 of the truth's, closer patch statistics), 0.8-1.4 dB lower "
+                   "fills in wide holes (sharpness 0.85-0.95 of the truth's, closer patch statistics), 1.1-1.5 dB lower "
                    "PSNR than ``general``; can still paint faint patterns where the truth is smooth "
-                   "(``configs/general-gan128-energy.json``; research-use data).",
+                   "(``configs/general-gan192-deep.json``; research-use data).",
     "faces-gan": "``faces`` fine-tuned adversarially (SN-PatchGAN): sharper hair and eyes, lower PSNR "
                  "(``configs/faces-gan.json``; CelebA).",
     "seed-unet-faces": "The baseline: ``seed-unet`` trained on CelebA with the seed's recipe (``configs/seed-unet.json``).",
