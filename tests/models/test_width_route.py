@@ -37,6 +37,8 @@ def test_hole_width_is_the_deepest_reachable_depth_and_does_not_cross_known_pixe
     assert (w[7:37, 5:35] == 8).all()  # the box up to its rim (capped at far)
     assert (w[~hole] == 0).all()
     assert (hole_width(hole, far=1)[hole] == 1).all()
+    uncapped = hole_depth(hole, 40)  # what WidthRoute computes once and passes on
+    assert np.array_equal(hole_width(hole, far=8, depth=uncapped), w)
 
 
 def test_width_weight_is_zero_up_to_near_and_one_from_far():

@@ -42,24 +42,25 @@ def hole_depth(hole: np.ndarray, far: int) -> np.ndarray:
     return np.minimum(dist, np.float32(far)).astype(np.float32)
 
 
-def hole_width(hole: np.ndarray, far: int) -> np.ndarray:
+def hole_width(hole: np.ndarray, far: int, depth: np.ndarray | None = None) -> np.ndarray:
     """The local half-width of the hole: the largest :func:`hole_depth` among the hole pixels reachable from each
     hole pixel in at most ``far`` steps inside the hole (8-connected), capped at ``far``. float32 ``[H,W]``.
+    ``depth``: the hole's uncapped :func:`hole_depth`, when the caller has it already.
 
     A stroke ``2k`` pixels wide is ``k`` everywhere, its edges included; a hole ``2 * far`` wide or more is
     ``far`` up to its rim; 0 outside the hole.
     """
     inside = hole.astype(np.float32)
-    width = hole_depth(hole, far)
+    width = hole_depth(hole, far) if depth is None else np.minimum(depth, np.float32(far))
     for _ in range(int(far)):
         width = cv2.dilate(width, _K3) * inside  # spread the deepest value through the hole only
     return width
 
 
-def width_weight(hole: np.ndarray, near: int, far: int) -> np.ndarray:
+def width_weight(hole: np.ndarray, near: int, far: int, depth: np.ndarray | None = None) -> np.ndarray:
     """How much of the realistic fill each pixel takes: ``clamp((hole_width - near) / (far - near), 0, 1)``,
-    float32 ``[H,W]`` (0 outside the hole)."""
-    return np.clip((hole_width(hole, far) - near) / float(far - near), 0.0, 1.0).astype(np.float32)
+    float32 ``[H,W]`` (0 outside the hole); ``depth`` as for :func:`hole_width`."""
+    return np.clip((hole_width(hole, far, depth) - near) / float(far - near), 0.0, 1.0).astype(np.float32)
 
 
 class WidthRoute:
@@ -79,11 +80,12 @@ class WidthRoute:
         self.accurate, self.realistic = accurate, realistic
         self.near, self.far, self.max_depth = int(near), int(far), int(max_depth)
 
-    def realistic_side(self, hole: np.ndarray) -> int:
+    def realistic_side(self, hole: np.ndarray, depth: np.ndarray | None = None) -> int:
         """The long side the realistic model is given for ``hole`` (bool [h,w]): the image's, reduced so the
-        deepest hole pixel is at most ``max_depth`` px from a known one, and at least 64 px."""
+        deepest hole pixel is at most ``max_depth`` px from a known one, and at least 64 px. ``depth``: the
+        hole's uncapped :func:`hole_depth`, when the caller has it already."""
         side = max(hole.shape)
-        deepest = float(hole_depth(hole, side).max())
+        deepest = float((hole_depth(hole, side) if depth is None else depth).max())
         if deepest <= self.max_depth:
             return side
         return max(min(64, side), int(round(side * self.max_depth / deepest)))
@@ -113,13 +115,14 @@ class WidthRoute:
         """float32 ``[h,w,3]`` in [0,1] and bool ``[h,w]`` -> float32 ``[h,w,3]``, known pixels as given."""
         from inpaintkit.tiling import fill_one, fill_window
 
-        w = width_weight(hole, self.near, self.far)  # [h,w]
+        depth = hole_depth(hole, max(hole.shape))  # [h,w], uncapped: used twice below
+        w = width_weight(hole, self.near, self.far, depth)  # [h,w]
         out = colour.astype(np.float32, copy=True)
         if (w[hole] < 1.0).any():  # some hole pixel takes the accurate fill
             out = fill_one(self.accurate, colour, hole)
         w = w[..., None]
         if w.max() > 0.0:
-            r = fill_window(self.realistic, colour, hole, self.realistic_side(hole))
+            r = fill_window(self.realistic, colour, hole, self.realistic_side(hole, depth))
             out = out * (1.0 - w) + r * w
         out[~hole] = colour[~hole]
         return out
