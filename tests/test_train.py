@@ -235,3 +235,25 @@ def test_cli_missing_data_and_nothing_to_resume(tmp_path):
     assert res.exit_code == 2 and "error: data folder not found" in res.output
     res = cli("--out", str(tmp_path / "o"), "--resume")
     assert res.exit_code == 2 and "error: nothing to resume" in res.output
+
+
+def test_lr_mult_trains_matching_parameters_at_a_multiple_of_the_lr(celeba, tmp_path):
+    """``lr_mult`` makes one Adam group per prefix at lr x mult (saved in the checkpoint); a prefix that
+    matches nothing is refused."""
+    from safetensors import safe_open
+
+    from inpaintkit.train.setup import param_groups
+    from inpaintkit.train.step import lr_at
+
+    cfg = config(celeba, steps=2, lr_mult={"blocks.": 10.0})
+    out = tmp_path / "mult"
+    train(cfg, out, progress=False)
+    with safe_open(str(out / "checkpoint-last.safetensors"), "pt") as f:
+        groups = json.loads(f.metadata()["opt_g"])
+    lr = lr_at(cfg, 1, cfg.lr)  # the lr of the last step taken
+    assert [g["lr_mult"] for g in groups] == [10.0, 1.0]
+    assert groups[0]["lr"] == pytest.approx(10 * lr) and groups[1]["lr"] == pytest.approx(lr)
+    net = torch.nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="match no generator parameter"):
+        param_groups(net, {"attention.": 10.0})
+    assert [len(g["params"]) for g in param_groups(net, {})] == [2]

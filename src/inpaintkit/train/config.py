@@ -50,6 +50,9 @@ class TrainConfig(BaseModel):
     batch: PositiveInt = 16  # global batch (split across DDP ranks)
     lr: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1e-3
     betas: Annotated[tuple[Number, Number], Field(strict=False)] = (0.9, 0.99)
+    # generator parameters whose name starts with a key train at lr x its value, e.g. {"attention.": 10} for a
+    # layer new to a warm-started network (the first matching key counts; the rest train at lr)
+    lr_mult: dict[str, Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(default_factory=dict)
     warmup: NonNegInt = 200
     lr_schedule: Literal["constant", "cosine"] = "constant"  # after warmup
     loss: dict[str, Number] = Field(default_factory=lambda: {"l1_hole": 1.0})  # reconstruction (+ "adv", "fm")

@@ -97,7 +97,7 @@ def _resolve_config(cfg: TrainConfig | None, run: Path, resume: bool) -> TrainCo
 
 def _log(run: Run, log, loss, terms: dict, ips: float) -> None:
     rec = {"step": run.step, "loss": loss.item(), **{f"loss_{k}": v.item() for k, v in terms.items()},
-           "lr": run.optimizers["opt_g"].param_groups[0]["lr"], "img_per_s": round(ips, 1), "time": time.time()}
+           "lr": run.optimizers["opt_g"].param_groups[-1]["lr"], "img_per_s": round(ips, 1), "time": time.time()}
     log.write(json.dumps(rec) + "\n")
     log.flush()
 

@@ -137,6 +137,25 @@ def load_data(cfg: TrainConfig, progress: bool):
     return ds, val_x, val_m, note
 
 
+def param_groups(net: torch.nn.Module, lr_mult: dict[str, float]) -> list[dict]:
+    """Adam parameter groups: one per ``lr_mult`` prefix that matches (``"lr_mult"`` key), then the rest (x 1).
+
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+    >>> [(g["lr_mult"], len(g["params"])) for g in param_groups(net, {"1.": 10.0})]
+    [(10.0, 2), (1.0, 2)]
+    """
+    groups: dict[str, list] = {prefix: [] for prefix in lr_mult}
+    rest = []
+    for name, param in net.named_parameters():
+        prefix = next((k for k in lr_mult if name.startswith(k)), None)
+        (rest if prefix is None else groups[prefix]).append(param)
+    out = [{"params": ps, "lr_mult": float(lr_mult[k])} for k, ps in groups.items() if ps]
+    unmatched = [k for k, ps in groups.items() if not ps]
+    if unmatched:
+        raise ValueError(f"lr_mult prefixes match no generator parameter: {unmatched}")
+    return out + [{"params": rest, "lr_mult": 1.0}]
+
+
 def build(cfg: TrainConfig, folder: Path, resume: bool) -> Run:
     """Device, networks and optimisers (restored from ``checkpoint-last`` on resume); writes ``config.json``."""
     from inpaintkit.models.discriminators import create_discriminator
@@ -155,7 +174,7 @@ def build(cfg: TrainConfig, folder: Path, resume: bool) -> Run:
         ckpt.load_weights(net, ckpt.load_model(cfg.init_from).state_dict(), cfg.init_from, new_ok=True)
     ema = copy.deepcopy(net).eval().requires_grad_(False)
     modules = {"g": net, "ema": ema}
-    optimizers = {"opt_g": torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=cfg.betas)}
+    optimizers = {"opt_g": torch.optim.Adam(param_groups(net, cfg.lr_mult), lr=cfg.lr, betas=cfg.betas)}
     if cfg.gan:
         modules["d"] = create_discriminator(cfg.disc, **cfg.disc_kwargs)
         optimizers["opt_d"] = torch.optim.Adam(modules["d"].parameters(), lr=cfg.d_lr, betas=(0.0, 0.99))

@@ -41,7 +41,7 @@ def ema_update(ema: torch.nn.Module, net: torch.nn.Module, decay: float) -> None
 
 def _set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
     for group in opt.param_groups:
-        group["lr"] = lr
+        group["lr"] = lr * group.get("lr_mult", 1.0)  # lr_mult: train.setup.param_groups
 
 
 def _gan_terms(run: Run, image, mask, pred, terms: dict) -> torch.Tensor:
