@@ -4,10 +4,11 @@ On the clean clips of ``../shared/data/video/clean`` it puts synthetic holes —
 of the frame) and a static box (a watermark) — and compares, per clip and hole kind:
 
 * ``video``: ``inpaintkit.video`` (flow-guided propagation + keyframe fill with the bundled model);
-* ``video/medium``: the same with DIS's slower "medium" preset instead of "fast";
-* ``video/no-ring``: the same without the ring check and the smoothing of the model's fill (``check=0,
+* ``video/fast``: the default of 2026-12-03: DIS "fast", one global homography in the hole, only the model's
+  fill smoothed (``flow_preset="fast", completion="homography", smooth_seen=0``);
+* ``video/no-ring``: that without the ring check and the smoothing of the model's fill (``check=0,
   smooth=0``: the default of 2026-12-02);
-* ``video/no-check``: without any check (``agree=0, check=0, smooth=0``: whatever is seen is blended in);
+* ``video/no-check``: that without any check (``agree=0, check=0, smooth=0``: whatever is seen is blended in);
 * ``video/true-flow``: the same with the clean clip's own flow instead of the completed one — not a method
   (it looks at the truth) but the bound a perfect flow completion would reach;
 * ``model/frame``: the bundled image model on every frame on its own;
@@ -25,6 +26,8 @@ strips of the real ``object_removal`` clips (``--strips DIR``).
     python benchmarks/video.py                                  # print the tables
     python benchmarks/video.py --markdown docs/video.md --strips docs/img/video
     python benchmarks/video.py --frames 12 --clips libby        # a quick look
+    python benchmarks/video.py --methods video,video/fast --no-speed --no-memory   # a subset (model/frame is
+                                                                # always run: the ratios are against it)
 
 ``--markdown FILE`` replaces the section between ``<!-- video_bench:begin -->`` and ``<!-- video_bench:end -->``.
 Other processes slow every speed figure down; the header records the load average.
@@ -61,9 +64,10 @@ from _sections import write_section  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "video"
 SECTION = "video_bench"  # the marked section of --markdown FILE (_sections.py)
-METHODS = ("video", "video/medium", "video/no-ring", "video/no-check", "video/true-flow", "model/frame", "telea/frame")
-VARIANTS = {"video/medium": VideoFillConfig(flow_preset="medium"), "video/no-ring": VideoFillConfig(check=0, smooth=0),
-            "video/no-check": VideoFillConfig(agree=0, check=0, smooth=0)}
+METHODS = ("video", "video/fast", "video/no-ring", "video/no-check", "video/true-flow", "model/frame", "telea/frame")
+_OLD = dict(flow_preset="fast", completion="homography", smooth_seen=0)  # the flow and smoothing of 2026-12-03
+VARIANTS = {"video/fast": VideoFillConfig(**_OLD), "video/no-ring": VideoFillConfig(**_OLD, check=0, smooth=0),
+            "video/no-check": VideoFillConfig(**_OLD, agree=0, check=0, smooth=0)}
 
 
 # --- holes -------------------------------------------------------------------------------------------
@@ -157,25 +161,31 @@ class TrueFlow:
         return self.dis.calc(self.grey[int(a[0, 0])], self.grey[int(b[0, 0])], None)
 
 
-def run_methods(frames, masks, filler, telea, truth) -> dict[str, tuple[list[np.ndarray], float]]:
-    """Each method's output frames and seconds per frame."""
+def run_methods(frames, masks, filler, telea, truth, methods=METHODS) -> dict[str, tuple[list[np.ndarray], float]]:
+    """Each method's (of ``methods``) output frames and seconds per frame."""
     res = {}
     t0 = time.perf_counter()
-    res["video"] = (list(fill_video(frames, masks, filler)), (time.perf_counter() - t0) / len(frames))
+    if "video" in methods:
+        res["video"] = (list(fill_video(frames, masks, filler)), (time.perf_counter() - t0) / len(frames))
     for name, cfg in VARIANTS.items():
+        if name not in methods:
+            continue
         t0 = time.perf_counter()
         res[name] = (list(fill_video(frames, masks, filler, config=cfg)), (time.perf_counter() - t0) / len(frames))
     t0 = time.perf_counter()
-    engine = Propagator(filler, flow=TrueFlow(truth))
-    res["video/true-flow"] = (list(engine.run(paired(frames, masks))), (time.perf_counter() - t0) / len(frames))
+    if "video/true-flow" in methods:
+        engine = Propagator(filler, flow=TrueFlow(truth))
+        res["video/true-flow"] = (list(engine.run(paired(frames, masks))), (time.perf_counter() - t0) / len(frames))
     for name, f in (("model/frame", filler), ("telea/frame", telea)):
+        if name not in methods:
+            continue
         t0 = time.perf_counter()
         outs = [fill_array(f, fr, m) for fr, m in zip(frames, masks)]
         res[name] = (outs, (time.perf_counter() - t0) / len(frames))
     return res
 
 
-def quality(clips: list[Path], n: int, filler, telea) -> list[dict]:
+def quality(clips: list[Path], n: int, filler, telea, methods=METHODS) -> list[dict]:
     rows = []
     for clip in clips:
         files = list_frames(clip)[:n]
@@ -189,7 +199,7 @@ def quality(clips: list[Path], n: int, filler, telea) -> list[dict]:
                 g = f.copy()
                 g[m] = (255, 0, 255)  # what the methods must not see
                 frames.append(g)
-            for name, (outs, spf) in run_methods(frames, masks, filler, telea, truth).items():
+            for name, (outs, spf) in run_methods(frames, masks, filler, telea, truth, methods).items():
                 rows.append({"clip": clip.name, "kind": kind, "method": name,
                              "psnr": float(np.mean([hole_psnr(o, g, m) for o, g, m in zip(outs, truth, masks)])),
                              "ssim": float(np.mean([hole_ssim(o, g, m) for o, g, m in zip(outs, truth, masks)])),
@@ -244,10 +254,10 @@ def memory(clip: Path, n: int) -> tuple[float, float]:
 # --- strips --------------------------------------------------------------------------------------------
 
 
-def strips(out_dir: Path, filler, dilate: int = 4, picks: int = 3, width: int = 200) -> list[Path]:
+def strips(out_dir: Path, filler, dilate: int = 4, picks: int = 3, width: int = 200, data: Path = DATA) -> list[Path]:
     """Input (hole tinted), per-frame model, and video fill, for ``picks`` frames of each object_removal clip."""
     written = []
-    for seq in sorted((DATA / "object_removal").iterdir()):
+    for seq in sorted((data / "object_removal").iterdir()):
         files, mfiles = list_frames(seq / "frames"), list_frames(seq / "masks")
         frames = [read_image(p) for p in files]
         kern = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate + 1,) * 2)
@@ -276,7 +286,7 @@ def strips(out_dir: Path, filler, dilate: int = 4, picks: int = 3, width: int = 
 # --- report --------------------------------------------------------------------------------------------
 
 
-def report(rows, spd, mem, n, threads) -> str:
+def report(rows, spd, mem, n, threads, methods=METHODS) -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
              f"{threads} torch thread(s), load average {load:.1f} at the start; first {n} frames of each clip.", ""]
@@ -292,15 +302,17 @@ def report(rows, spd, mem, n, threads) -> str:
                 lines.append(f"| {clip} | {r['method']} | {f(r['psnr'], '.2f')} | {f(r['ssim'], '.3f')} | "
                              f"{f(r['flicker'], '.2f')} | {f(r['ms'], '.0f')} |")
         mean = {m: {k: float(np.mean([r[k] for r in sel if r["method"] == m])) for k in ("psnr", "ssim", "flicker")}
-                for m in (*METHODS, "truth")}
-        for m in METHODS:
+                for m in (*methods, "truth")}
+        for m in methods:
             lines.append(f"| **mean** | {m} | {mean[m]['psnr']:.2f} | {mean[m]['ssim']:.3f} | {mean[m]['flicker']:.2f} | |")
         lines.append(f"| **mean** | truth | | | {mean['truth']['flicker']:.2f} | |")
         pf = mean["model/frame"]
-        for m in ("video", *VARIANTS, "video/true-flow"):
+        for m in (m for m in ("video", *VARIANTS, "video/true-flow") if m in methods):
             lines += ["", f"{m} vs per-frame model ({kind}): hole PSNR {mean[m]['psnr'] - pf['psnr']:+.2f} dB "
                       f"(target +2), flicker x{mean[m]['flicker'] / pf['flicker']:.2f} (target <= 0.5)."]
         lines.append("")
+    if spd is None:
+        return "\n".join(lines)
     st = spd["stages"]
     nf = spd["frames"]
     lines += [f"**speed**: {spd['size']}, {nf} frames, {100 * spd['hole']:.1f} % moving hole, mp4 in and out: "
@@ -323,6 +335,9 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--frames", type=int, default=24, help="first N frames of each clean clip")
     ap.add_argument("--clips", default="", help="comma-separated clean clips (default: all)")
+    ap.add_argument("--methods", default="", help=f"comma-separated subset of {','.join(METHODS)} (default: all; "
+                    "model/frame is always run)")
+    ap.add_argument("--no-speed", action="store_true", help="skip the speed and memory lines")
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
     ap.add_argument("--speed-clip", default="kite-surf")
     ap.add_argument("--memory-frames", type=int, default=16, help="short clip length (the long one is 10x)")
@@ -341,18 +356,23 @@ def main() -> None:
         return
     torch.set_num_threads(args.threads)
     names = [c for c in args.clips.split(",") if c] or sorted(p.name for p in clean.iterdir() if p.is_dir())
+    methods = tuple(m for m in METHODS if m in args.methods.split(",") or m == "model/frame") if args.methods else METHODS
+    unknown = set(args.methods.split(",")) - set(METHODS) - {""}
+    if unknown:
+        ap.error(f"unknown method(s) {', '.join(sorted(unknown))}; choose from {', '.join(METHODS)}")
     filler, telea = load_filler(VIDEO_MODEL), load_filler("telea")
-    rows = quality([clean / c for c in names], args.frames, filler, telea)
-    print("  speed...", file=sys.stderr)
-    spd = speed(clean / args.speed_clip, 40)
-    mem = None
-    if not args.no_memory:
+    rows = quality([clean / c for c in names], args.frames, filler, telea, methods)
+    spd = mem = None
+    if not args.no_speed:
+        print("  speed...", file=sys.stderr)
+        spd = speed(clean / args.speed_clip, 40)
+    if not args.no_memory and not args.no_speed:
         print("  memory...", file=sys.stderr)
         mem = (*memory(clean / args.speed_clip, args.memory_frames), args.memory_frames)
-    text = report(rows, spd, mem, args.frames, args.threads)
+    text = report(rows, spd, mem, args.frames, args.threads, methods)
     print(text)
     if args.strips:
-        strips(args.strips, filler)
+        strips(args.strips, filler, data=args.data)
     if args.markdown:
         write_section(args.markdown, SECTION, text)
         print(f"wrote {args.markdown}", file=sys.stderr)

@@ -60,3 +60,20 @@ def test_complete_flow_modes_replace_the_hole_and_a_band():
         out = complete_flow(measured, hole, mode, band=4)
         assert np.abs(out[hole] - true[hole]).max() < tol, mode
         assert np.array_equal(out[:4], measured[:4])  # far from the hole nothing changes
+
+
+def test_local_completion_follows_each_part_of_the_hole():
+    from inpaintkit.video.flow import complete_flow
+
+    flow = np.zeros((64, 160, 2), np.float32)
+    flow[:, :80] = (2.0, 0.0)  # the left half moves right, the right half up: no one homography fits both
+    flow[:, 80:] = (0.0, -3.0)
+    hole = np.zeros((64, 160), bool)
+    hole[24:40, 24:44] = True
+    hole[24:40, 116:136] = True
+    measured = flow.copy()
+    measured[hole] = (9.0, 9.0)
+    out = complete_flow(measured, hole, "local", band=4, reach=16)
+    assert np.abs(out[hole] - flow[hole]).max() < 0.01  # each part gets the motion around it
+    glob = complete_flow(measured, hole, "homography", band=4)
+    assert np.abs(glob[hole] - flow[hole]).max() > 1.0  # the global fit follows one half only

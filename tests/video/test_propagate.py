@@ -102,7 +102,7 @@ def test_sides_that_disagree_go_to_the_image_model():
     runs = {}
     for agree in (0.0, 16.0):  # the ring check (below) off, so that only the two-sided check acts
         st = Stats()
-        cfg = VideoFillConfig(agree=agree, check=0, smooth=0)
+        cfg = VideoFillConfig(agree=agree, check=0, smooth=0, smooth_seen=0, flow_preset="fast")
         out = list(fill_video(frames, masks, model="telea", stats=st, config=cfg))
         near = slice(cut - 3, cut + 3)
         runs[agree] = (st.model, hole_psnr(out[near], truth[near], masks[near]))
@@ -126,13 +126,13 @@ def test_ring_check_distrusts_a_side_whose_ring_comes_back_wrong():
     runs = {}
     for check in (0.0, 12.0):
         st = Stats()
-        cfg = VideoFillConfig(check=check, agree=0, smooth=0)  # the two-sided check off: the ring check alone
+        cfg = VideoFillConfig(check=check, agree=0, smooth=0, smooth_seen=0)  # the two-sided check off: the ring check alone
         out = list(fill_video(frames, masks, model="telea", stats=st, config=cfg))
         near = slice(cut - 3, cut + 3)
         runs[check] = (st.distrusted, hole_psnr(out[near], truth[near], masks[near]))
     assert runs[0.0][0] == 0 and runs[12.0][0] > 100  # the sides that trace across the cut are refused ...
     assert runs[12.0][1] > runs[0.0][1] + 1.5, runs  # ... so the fill is not a blend of the two scenes
-    for bad in ({"check": -1}, {"ring": 0}, {"smooth": 1.0}, {"smooth": -0.1}):
+    for bad in ({"check": -1}, {"ring": 0}, {"smooth": 1.0}, {"smooth": -0.1}, {"smooth_seen": 1.0}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             VideoFillConfig(**bad)
 
@@ -173,3 +173,16 @@ def test_the_image_model_by_default_is_general_not_the_photo_default():
     first = {m: next(fill_video(frames, mask, model=m)) for m in (None, "general", "default")}
     assert np.array_equal(first[None], first["general"])
     assert not np.array_equal(first[None][mask], first["default"][mask])
+
+
+def test_smooth_seen_blends_the_seen_pixels_with_the_carried_ones():
+    frames, masks, truth = moving_square(n=10, pan=(2, 1))
+    outs = {}
+    for b in (0.0, 0.5):
+        cfg = VideoFillConfig(smooth_seen=b, agree=0, check=0, smooth=0)
+        outs[b] = list(fill_video(frames, masks, model="telea", config=cfg))
+    assert np.array_equal(outs[0.0][0], outs[0.5][0])  # the first frame has nothing to carry
+    changed = [not np.array_equal(a[m], b[m]) for a, b, m in zip(outs[0.0][1:], outs[0.5][1:], masks[1:])]
+    assert all(changed)
+    for a, f, m in zip(outs[0.5], frames, masks):
+        assert np.array_equal(a[~m], f[~m])  # known pixels stay bit-identical

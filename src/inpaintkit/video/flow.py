@@ -7,10 +7,12 @@ full-resolution displacements.
 
 Inside the hole the measured flow follows the object that is to be removed, not the background behind it,
 and DIS's coarse pyramid levels carry that motion some way out of the hole. Those values (the hole and a
-band around it) are thrown away and rebuilt (:func:`complete_flow`): by default from the camera's motion,
-one homography fitted with RANSAC to the flow everywhere else; or (``"membrane"``) by a push-pull pyramid
-(normalised averaging at halving resolutions, then filling down the pyramid), a smooth membrane over the
-hole. The homography is the default: a moving camera is the common case, and a membrane bends with the object.
+band around it) are thrown away and rebuilt (:func:`complete_flow`): from the motion around each part of
+the hole, a homography fitted with RANSAC to the flow within ``reach`` pixels of it (``"local"``, what
+:class:`~inpaintkit.video.propagate.VideoFillConfig` asks for); from the camera's motion, one homography
+fitted to the flow everywhere else (``"homography"``, this class's default); or (``"membrane"``) by a
+push-pull pyramid (normalised averaging at halving resolutions, then filling down the pyramid), a smooth
+membrane over the hole, which bends with the object.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from inpaintkit.images.mask import grow
 
 PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
            "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
+COMPLETIONS = ("homography", "local", "membrane")
 _CHUNK = 4096  # cv2.remap maps are at most 32767 per side: points are sampled as rows of this length
 
 
@@ -55,14 +58,33 @@ def push_pull(values: np.ndarray, known: np.ndarray) -> np.ndarray:
     return out[..., 0] if single else out
 
 
+def _fit(flow: np.ndarray, use: np.ndarray, step: int) -> Optional[np.ndarray]:
+    """A homography (3x3) fitted by RANSAC to ``flow`` at a grid of points every ``step`` pixels where ``use``."""
+    h, w = use.shape
+    gy, gx = np.mgrid[step // 2:h:step, step // 2:w:step]
+    keep = use[gy, gx]
+    if int(keep.sum()) < 16:
+        return None
+    src = np.stack([gx[keep], gy[keep]], 1).astype(np.float32)
+    H, _ = cv2.findHomography(src, src + flow[gy[keep], gx[keep]], cv2.RANSAC, 0.5, maxIters=500)
+    return H
+
+
+def _apply(H: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    pts = np.stack([xs, ys], 1).astype(np.float32)
+    return cv2.perspectiveTransform(pts[:, None], H)[:, 0] - pts
+
+
 def complete_flow(flow: np.ndarray, hole: np.ndarray, mode: str = "homography", band: int = 8,
-                  step: int = 8) -> np.ndarray:
+                  step: int = 8, reach: int = 32) -> np.ndarray:
     """Replace ``flow`` float32 ``[h,w,2]`` in ``hole`` (bool ``[h,w]``) and a ``band`` of pixels around it
     (where DIS's coarse levels still feel the object) by a completion from the rest.
 
     ``"homography"``: the camera's motion, one homography fitted by RANSAC to the rest of the flow (a grid of
-    points every ``step`` pixels); falls back to the membrane when the fit fails. ``"membrane"``: a push-pull
-    of the flow itself (bends with whatever moves beside the hole).
+    points every ``step`` pixels); falls back to the membrane when the fit fails. ``"local"``: for each
+    connected part of the replaced region, a homography fitted to the flow within ``reach`` pixels of that
+    part: the motion next to the hole, not the whole frame's (the global homography where too few points). ``"membrane"``: a push-pull of the flow itself (bends with whatever
+    moves beside the hole).
     """
     if not hole.any():
         return flow
@@ -73,19 +95,28 @@ def complete_flow(flow: np.ndarray, hole: np.ndarray, mode: str = "homography", 
             bad = hole
     if mode == "membrane":
         return push_pull(flow, ~bad)
-    h, w = hole.shape
-    gy, gx = np.mgrid[step // 2:h:step, step // 2:w:step]
-    keep = ~bad[gy, gx]
-    H = None
-    if int(keep.sum()) >= 16:
-        src = np.stack([gx[keep], gy[keep]], 1).astype(np.float32)
-        H, _ = cv2.findHomography(src, src + flow[gy[keep], gx[keep]], cv2.RANSAC, 0.5, maxIters=500)
+    out = flow.copy()
+    h, w = bad.shape
+    if mode == "local":
+        n, labels, boxes, _ = cv2.connectedComponentsWithStats(bad.view(np.uint8), connectivity=8)
+        for c in range(1, n):
+            x, y, bw, bh = boxes[c, :4]
+            y0, x0 = max(0, y - reach), max(0, x - reach)  # the part's box and `reach` around it: grow it there
+            y1, x1 = min(h, y + bh + reach), min(w, x + bw + reach)
+            part = labels[y0:y1, x0:x1] == c
+            near = np.zeros_like(bad)
+            near[y0:y1, x0:x1] = grow(part, reach) & ~bad[y0:y1, x0:x1]
+            H = _fit(flow, near, step)
+            if H is None:  # too few points near it: the global fit (or the membrane) for everything
+                return complete_flow(flow, hole, "homography", band, step)
+            py, px = np.nonzero(part)
+            out[py + y0, px + x0] = _apply(H, py + y0, px + x0)
+        return out
+    H = _fit(flow, ~bad, step)
     if H is None:
         return push_pull(flow, ~bad)
     ys, xs = np.nonzero(bad)
-    pts = np.stack([xs, ys], 1).astype(np.float32)
-    out = flow.copy()
-    out[ys, xs] = cv2.perspectiveTransform(pts[:, None], H)[:, 0] - pts
+    out[ys, xs] = _apply(H, ys, xs)
     return out
 
 
@@ -97,14 +128,16 @@ class FlowEstimator:
     pixels); ``flow(grey_a, grey_b, hole_a)`` returns the completed flow a->b, float32 ``[h,w,2]``.
     """
 
-    def __init__(self, scale: float = 0.5, preset: str = "fast", margin: int = 2, completion: str = "homography"):
+    def __init__(self, scale: float = 0.5, preset: str = "fast", margin: int = 2, completion: str = "homography",
+                 reach: int = 32):
         if preset not in PRESETS:
             raise ValueError(f"flow preset must be one of {', '.join(PRESETS)}, got {preset!r}")
         if not 0.05 <= scale <= 1.0:
             raise ValueError(f"flow scale must be in [0.05, 1], got {scale}")
-        if completion not in ("homography", "membrane"):
-            raise ValueError(f"flow completion must be 'homography' or 'membrane', got {completion!r}")
+        if completion not in COMPLETIONS:
+            raise ValueError(f"flow completion must be one of {', '.join(COMPLETIONS)}, got {completion!r}")
         self.scale, self.preset, self.margin, self.completion = float(scale), preset, int(margin), completion
+        self.reach = int(reach)
         self._dis = cv2.DISOpticalFlow_create(PRESETS[preset])
 
     def reduced_size(self, h: int, w: int) -> tuple[int, int]:
@@ -128,7 +161,7 @@ class FlowEstimator:
     def flow(self, grey_a: np.ndarray, grey_b: np.ndarray, hole_a: Optional[np.ndarray] = None) -> np.ndarray:
         f = self._dis.calc(grey_a, grey_b, None)
         if hole_a is not None and hole_a.any():
-            f = complete_flow(f, hole_a, self.completion)
+            f = complete_flow(f, hole_a, self.completion, reach=self.reach)
         return f
 
 

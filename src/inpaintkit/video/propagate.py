@@ -20,7 +20,8 @@ For frame ``t`` with hole pixels ``P`` (bool mask ``[H,W]``, True = hole):
 3. **Keyframe fill.** What is left (never seen and nothing to carry: the first frame, a hole that grows)
    is filled by the image model (``inpaintkit.inference.fill_array``) on the frame with everything found
    so far pasted in, so the model sees the propagated background as context. Its fill is blended with the
-   previous output carried along the flow (weight ``1 - smooth`` for the model), which steadies it in time.
+   previous output carried along the flow (weight ``1 - smooth`` for the model), which steadies it in time;
+   the seen pixels of step 1 are blended with it too (weight ``smooth_seen`` for the carried value).
 
 Known pixels are returned bit-identical. Memory: ``2 * window + 2`` frames with their reduced flows.
 """
@@ -47,7 +48,8 @@ class VideoFillConfig:
 
     window: int = 8  # frames looked at on each side for background the hole hides
     flow_scale: float = 0.5  # flow is computed at this fraction of the frame size
-    flow_preset: str = "fast"  # DIS preset: ultrafast, fast, medium
+    flow_preset: str = "medium"  # DIS preset: ultrafast, fast, medium
+    completion: str = "local"  # flow in the hole: local (a homography per part), homography (global), membrane
     border: int = 2  # a source pixel must be this far (pixels) from its own frame's hole
     static_tol: float = 0.1  # hole unchanged and flow below this (pixels): copy the previous fill exactly
     working_size: int = 512  # longest side the image model is given (as `inpaintkit fill`)
@@ -57,6 +59,7 @@ class VideoFillConfig:
     check: float = 12.0  # ring check: a side whose traced ring pixels err by more (grey levels) is not trusted
     ring: int = 6  # width (pixels) of the ring of known pixels the ring check traces
     smooth: float = 0.3  # the model's fill is blended with the carried previous output by this weight
+    smooth_seen: float = 0.15  # so are the seen pixels, by this weight
 
     def __post_init__(self) -> None:
         if int(self.window) < 0:
@@ -71,8 +74,9 @@ class VideoFillConfig:
             raise ValueError(f"check must be >= 0 (0: off), got {self.check}")
         if int(self.ring) < 1:
             raise ValueError(f"ring must be >= 1 pixel, got {self.ring}")
-        if not 0 <= float(self.smooth) < 1:
-            raise ValueError(f"smooth must be in [0, 1), got {self.smooth}")
+        for name in ("smooth", "smooth_seen"):
+            if not 0 <= float(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
 
 
 @dataclass
@@ -119,7 +123,7 @@ class Propagator:
         self.cfg = config or VideoFillConfig()
         self.stats = stats or Stats()
         # anything with FlowEstimator's prepare / flow / scale (the benchmark passes the true clip's flow)
-        self.flow = flow or FlowEstimator(self.cfg.flow_scale, self.cfg.flow_preset)
+        self.flow = flow or FlowEstimator(self.cfg.flow_scale, self.cfg.flow_preset, completion=self.cfg.completion)
 
     # --- the stream -------------------------------------------------------------------------------
 
@@ -250,6 +254,9 @@ class Propagator:
             future_only = (df > 0) & (dp == 0)  # seen ahead only: ease from the carried value
             a = ((int(self.cfg.window) + 1 - df[future_only]) / (int(self.cfg.window) + 1)).astype(np.float32)
             vals[future_only] = a[:, None] * vals[future_only] + (1 - a[:, None]) * cval[future_only]
+            if self.cfg.smooth_seen > 0:  # steady the seen pixels too: a blend with the carried previous output
+                b = np.float32(self.cfg.smooth_seen)
+                vals[seen] = (1 - b) * vals[seen] + b * cval[seen]
             take = ~done & ~doubt
             vals[take] = cval[take]
             if exact:
