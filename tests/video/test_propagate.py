@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inpaintkit.video import Stats, VideoFillConfig, fill_video
+from inpaintkit.video import Stats, VideoFillConfig, fill_video, native_bf16, video_filler
 from inpaintkit.video.flow import FlowEstimator, displacement
 
 from .synthetic import hole_psnr, moving_square, static_box
@@ -170,8 +170,9 @@ def test_smooth_blends_the_model_fill_with_the_carried_one():
 
 def test_the_image_model_by_default_is_general_not_the_photo_default():
     frames, mask, _ = static_box(n=2)  # a 16 x 24 px box: wide enough that the photo default paints it with general-gan
-    first = {m: next(fill_video(frames, mask, model=m)) for m in (None, "general", "default")}
-    assert np.array_equal(first[None], first["general"])
+    general = "general+bf16" if native_bf16() else "general"  # the default runs bf16 where the CPU does
+    first = {m: next(fill_video(frames, mask, model=m)) for m in (None, general, "default")}
+    assert np.array_equal(first[None], first[general])
     assert not np.array_equal(first[None][mask], first["default"][mask])
 
 
@@ -186,3 +187,10 @@ def test_smooth_seen_blends_the_seen_pixels_with_the_carried_ones():
     assert all(changed)
     for a, f, m in zip(outs[0.5], frames, masks):
         assert np.array_equal(a[~m], f[~m])  # known pixels stay bit-identical
+
+
+def test_video_filler_runs_the_default_in_bf16_only_where_the_cpu_does_and_keeps_what_is_asked():
+    assert getattr(video_filler(), "bf16", False) == native_bf16()
+    assert getattr(video_filler(backend="torch"), "bf16", False) is False  # asked for fp32: fp32
+    assert getattr(video_filler("general"), "bf16", False) is False  # a model named: as `fill` runs it
+    assert getattr(video_filler("general", backend="bf16"), "bf16", False) is True

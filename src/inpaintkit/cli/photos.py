@@ -148,6 +148,7 @@ def fill_video_cmd(
     mask: Path = typer.Option(..., "--mask", "-m", help="One mask image for every frame (a watermark), a folder of per-frame masks (name order) or a mask video; hole = grey > 127."),
     out: Path = typer.Option(..., "--out", "-o", help="Output video (same frame rate; audio copied where the container allows) or folder of PNG frames."),
     model: Optional[str] = typer.Option(None, "--model", help=f"Image model for what is never seen: {MODEL_FORMS}. Default: general (the photo default paints a new texture on each keyframe)."),
+    backend: Optional[str] = typer.Option(None, "--backend", help=BACKEND_HELP + " Default for the default model: bf16 on CPUs that run it natively (AVX512-BF16, AMX), else torch."),
     window: int = typer.Option(8, "--window", help="Frames looked at on each side for the background behind the hole."),
     dilate: int = typer.Option(0, "--dilate", help="Grow the masks by this many pixels (object outlines miss shadows and motion blur)."),
     per_frame: bool = typer.Option(False, "--per-frame", help="No propagation: the image model on every frame (the baseline)."),
@@ -170,7 +171,7 @@ def fill_video_cmd(
         if fps is not None and not fps > 0:
             raise ValueError(f"--fps must be > 0, got {fps}")
         config = VideoFillConfig(window=window, dilate=dilate, propagate=not per_frame)
-        res = fill_video_file(input, mask, out, model, config=config, fps=fps, codec=codec, overwrite=overwrite,
+        res = fill_video_file(input, mask, out, model, backend=backend, config=config, fps=fps, codec=codec, overwrite=overwrite,
                               progress=not quiet)
     except (_fill_errors(), ValueError, OSError) as e:
         raise fail(_message(e))

@@ -52,7 +52,7 @@ class VideoFillConfig:
     completion: str = "local"  # flow in the hole: local (a homography per part), homography (global), membrane
     border: int = 2  # a source pixel must be this far (pixels) from its own frame's hole
     static_tol: float = 0.1  # hole unchanged and flow below this (pixels): copy the previous fill exactly
-    working_size: int = 512  # longest side the image model is given (as `inpaintkit fill`)
+    working_size: int = 192  # longest side the image model is given (photos: 512); smaller is steadier, see docs/video.md
     dilate: int = 0  # grow every mask by this many pixels first (object outlines miss shadows and blur)
     propagate: bool = True  # False: the image model on every frame (the baseline)
     agree: float = 16.0  # both sides seen but differing by more (grey levels, mean over RGB): the model fills it
