@@ -128,7 +128,7 @@ class FlowEstimator:
     pixels); ``flow(grey_a, grey_b, hole_a)`` returns the completed flow a->b, float32 ``[h,w,2]``.
     """
 
-    def __init__(self, scale: float = 0.5, preset: str = "fast", margin: int = 2, completion: str = "homography",
+    def __init__(self, scale: float = 0.5, preset: str = "medium", margin: int = 2, completion: str = "local",
                  reach: int = 32):
         if preset not in PRESETS:
             raise ValueError(f"flow preset must be one of {', '.join(PRESETS)}, got {preset!r}")
