@@ -98,3 +98,11 @@ def test_bad_inputs_one_line_exit_2_no_output(tmp_path):
              "-o", out)
     _one_line_error(r, "more frames than masks")
     assert not out.exists() and [p.name for p in out.parent.iterdir()] == []
+
+
+def test_an_unknown_backend_is_one_line_and_no_output(tmp_path):
+    frames, masks, _ = moving_square(n=3)
+    r = runner.invoke(app, ["fill-video", str(write_folder(tmp_path / "in", frames)), "--mask",
+                            str(_masks(tmp_path / "m", masks)), "-o", str(tmp_path / "out"), "--backend", "nope", "-q"])
+    _one_line_error(r, "backend")
+    assert not (tmp_path / "out").exists()
