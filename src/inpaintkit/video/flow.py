@@ -8,9 +8,9 @@ full-resolution displacements.
 Inside the hole the measured flow follows the object that is to be removed, not the background behind it,
 and DIS's coarse pyramid levels carry that motion some way out of the hole. Those values (the hole and a
 band around it) are thrown away and rebuilt (:func:`complete_flow`): from the motion around each part of
-the hole, a homography fitted with RANSAC to the flow within ``reach`` pixels of it (``"local"``, what
-:class:`~inpaintkit.video.propagate.VideoFillConfig` asks for); from the camera's motion, one homography
-fitted to the flow everywhere else (``"homography"``, this class's default); or (``"membrane"``) by a
+the hole, a homography fitted with RANSAC to the flow within ``reach`` pixels of it (``"local"``, the default
+of :class:`FlowEstimator` and :class:`~inpaintkit.video.propagate.VideoFillConfig`); from the camera's motion,
+one homography fitted to the flow everywhere else (``"homography"``, :func:`complete_flow`'s own default); or (``"membrane"``) by a
 push-pull pyramid (normalised averaging at halving resolutions, then filling down the pyramid), a smooth
 membrane over the hole, which bends with the object.
 """
